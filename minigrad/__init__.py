@@ -1,0 +1,23 @@
+"""minigrad: a from-scratch reverse-mode autodiff engine with TensorFlow's names and numbers.
+
+    import minigrad as mg
+    w = mg.Variable([[1.0], [2.0]])
+    with mg.GradientTape() as tape:
+        loss = mg.reduce_sum(mg.square(mg.matmul(x, w) - y))
+    gw = tape.gradient(loss, w)
+"""
+from minigrad.core import (DType, GradientTape, Tensor, TensorShape, Variable, as_dtype,
+                           bool_ as bool, constant, convert_to_tensor, float16, float32, float64,
+                           int32, int64, is_tensor, name_scope, uint8)
+from minigrad.core.op import REGISTRY as op_registry
+from minigrad.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat, divide, equal,
+                          exp, expand_dims, fill, gather, greater, greater_equal, identity, less,
+                          less_equal, log, matmul, maximum, minimum, multiply, negative,
+                          not_equal, one_hot, ones, ones_like, pow, rank, reduce_max,
+                          reduce_mean, reduce_min, reduce_sum, reshape, shape, sigmoid, size,
+                          split, sqrt, square, squeeze, stack, stop_gradient, subtract, tanh,
+                          transpose, unstack, where, zeros, zeros_like)
+from minigrad.ops import range_ as range
+from minigrad import math, nn, random, train, optimizers, initializers   # noqa: E402
+
+__version__ = "0.1.0"

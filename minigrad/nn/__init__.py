@@ -1,0 +1,7 @@
+"""`mg.nn`: activations, softmax and losses (and, later, conv, pooling and recurrent layers)."""
+from minigrad.ops import relu, sigmoid, tanh
+from minigrad.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entropy_with_logits,
+                             softmax, softmax_cross_entropy_with_logits,
+                             sparse_softmax_cross_entropy_with_logits)
+
+softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits

@@ -1,0 +1,50 @@
+"""`mg.random`: seeded numpy random streams with TF's distributions (not TF's Philox stream:
+parity copies initial weights across instead)."""
+import numpy as np
+
+from minigrad.core import Tensor, as_dtype, float32
+
+_state = {"rng": np.random.default_rng(), "seed": None}
+
+
+def set_seed(seed):
+    """Make every later random op reproducible (as tf.random.set_seed)."""
+    _state["seed"] = int(seed)
+    _state["rng"] = np.random.default_rng(int(seed))
+
+
+def generator(seed=None):
+    """The global stream, or a fresh one for an op-level seed."""
+    if seed is None:
+        return _state["rng"]
+    return np.random.default_rng([int(seed), _state["seed"] or 0])
+
+
+def truncated_normal_array(shape, mean=0.0, stddev=1.0, rng=None, dtype=np.float32):
+    """Normal samples, redrawn while |z| >= 2 (TF's rule; the result's std is 0.8796*stddev)."""
+    rng = rng or generator()
+    z = rng.standard_normal(tuple(shape))
+    bad = np.abs(z) >= 2
+    while bad.any():
+        z[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(z) >= 2
+    return (z * stddev + mean).astype(dtype)
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+    z = generator(seed).standard_normal(tuple(shape)) * stddev + mean
+    return Tensor(z.astype(as_dtype(dtype).np))
+
+
+def uniform(shape, minval=0, maxval=None, dtype=float32, seed=None, name=None):
+    dt = as_dtype(dtype)
+    rng = generator(seed)
+    if dt.is_integer:
+        return Tensor(rng.integers(minval, maxval, size=tuple(shape)).astype(dt.np))
+    maxval = 1.0 if maxval is None else maxval
+    return Tensor(rng.uniform(minval, maxval, size=tuple(shape)).astype(dt.np))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=float32, seed=None, name=None):
+    dt = as_dtype(dtype)
+    return Tensor(truncated_normal_array(shape, mean, stddev, generator(seed), dt.np))
