@@ -24,10 +24,10 @@ def reshape(tensor_, shape, name=None):
                                    ([shape] if np.isscalar(shape) else shape)))
     known = int(np.prod([n for n in shape if n != -1]))
     if shape.count(-1) > 1 or any(n < -1 for n in shape) or (
-            -1 in shape and (known == 0 or x.size % known)) or (
-            -1 not in shape and known != x.size):
+            -1 in shape and (known == 0 or x.numpy().size % known)) or (
+            -1 not in shape and known != x.numpy().size):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {tuple(x.shape)} "
-                         f"({x.size} elements) to {list(shape)}")
+                         f"({x.numpy().size} elements) to {list(shape)}")
     return apply(Reshape(shape=shape), x)
 
 
@@ -173,7 +173,7 @@ def unstack(value, num=None, axis=0, name=None):
 @register
 class StridedSlice(Op):
     """y = x[key]; gx = zeros with gy scattered (added, for repeated indices) into x[key]"""
-    tf_name = "__getitem__"
+    tf_name = "getitem"      # TF: Tensor.__getitem__ (strided_slice)
 
     def forward(self, x):
         return x[self.key]
