@@ -1,0 +1,107 @@
+"""`python -m parity`: minigrad against TensorFlow, model by model, step by step.
+
+    python -m parity                      # the default cases, both dtypes, embedded data
+    python -m parity --all --report out   # every case; PARITY.md, JSON and loss plots in out/
+    python -m parity --case xor --dtype float64 --steps 500
+"""
+import argparse
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from parity.harness import CASES, run_case
+from parity.report import print_table, write_report
+import parity.cases  # noqa: F401  (registers the cases)
+
+DEFAULT_CASES = ("xor", "xor_wide")
+
+
+def _progress_factory(enabled):
+    if not enabled:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+
+    def make(desc, total):
+        bar = tqdm(total=total, desc=desc, leave=False, mininterval=0.5, file=sys.stderr)
+        tick = lambda: bar.update(1)   # noqa: E731
+        tick.close = bar.close
+        return tick
+    return make
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m parity", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--case", action="append", help="case name (repeatable); see --list")
+    p.add_argument("--all", action="store_true", help="run every registered case")
+    p.add_argument("--list", action="store_true", help="list the cases and exit")
+    p.add_argument("--dtype", choices=["float32", "float64", "both"], default="both")
+    p.add_argument("--steps", type=int, help="override each case's number of steps")
+    p.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    p.add_argument("--report", metavar="DIR", help="write PARITY.md, parity.json and plots")
+    p.add_argument("--device", choices=["cpu", "gpu"], default="cpu",
+                   help="where TensorFlow runs (minigrad always runs on the CPU)")
+    p.add_argument("--data-dir", default=os.environ.get("MINIGRAD_DATA_DIR"),
+                   help="real data laid out as ../shared/data (default: embedded/generated; "
+                        "env MINIGRAD_DATA_DIR)")
+    p.add_argument("--no-progress", action="store_true")
+    return p.parse_args(argv)
+
+
+def select_cases(args):
+    if args.all:
+        return list(CASES)
+    names = args.case or [c for c in DEFAULT_CASES if c in CASES]
+    unknown = [n for n in names if n not in CASES]
+    if unknown:
+        raise SystemExit(f"parity: unknown case {', '.join(map(repr, unknown))}; known cases: "
+                         f"{', '.join(sorted(CASES))}")
+    return names
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.list:
+        for name in sorted(CASES):
+            print(f"{name:20s} {CASES[name].description}")
+        return 0
+    names = select_cases(args)
+    if args.device == "gpu":
+        from parity.tf_env import gpu_available
+        if not gpu_available():
+            print("parity: --device gpu asked for, but TensorFlow sees no GPU here; nothing run.")
+            return 0
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        raise SystemExit(f"parity: --data-dir {args.data_dir} is not a directory")
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    progress = _progress_factory(not args.no_progress and sys.stderr.isatty())
+    results = []
+    for name in names:
+        for dtype in dtypes:
+            case = CASES[name]()
+            results.append(run_case(case, np.dtype(dtype).type, args.steps, args.data_dir,
+                                    args.device, progress=progress))
+            print_table([results[-1]], header=len(results) == 1)
+    ok = sum(r.passed for r in results)
+    for r in results:
+        if not r.passed:
+            print(f"FAIL {r.case} {r.dtype}: {r.first_failure}")
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(r) for r in results], indent=1))
+    if args.report:
+        write_report(results, Path(args.report), " ".join(["python -m parity"] +
+                                                           (sys.argv[1:] if argv is None
+                                                            else list(argv))))
+    print(f"parity: {ok}/{len(results)} cases within tolerance")
+    return 0 if ok == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""The model-level parity harness.
+
+A case builds one tutorial network twice, in minigrad and in TensorFlow (as the lecture writes
+it), from the same initial weights and the same batches, and returns a Run for each engine:
+per-step losses, final outputs and final weights. `compare` turns two Runs into a verdict
+against the case's stated tolerance.
+"""
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+CASES = {}
+
+
+def register_case(cls):
+    CASES[cls.name] = cls
+    return cls
+
+
+@dataclass
+class Run:
+    losses: list
+    outputs: dict = field(default_factory=dict)     # name -> ndarray, after training
+    weights: dict = field(default_factory=dict)     # name -> ndarray, after training
+    seconds: float = 0.0
+    extra: dict = field(default_factory=dict)       # e.g. accuracy, decoded text
+
+    @property
+    def sec_per_step(self):
+        return self.seconds / max(1, len(self.losses))
+
+
+@dataclass
+class Tolerance:
+    """Per-step loss must agree within `loss_rtol` (relative) over the first `steps` steps
+    (None: all); final outputs and weights within `tensor_atol + tensor_rtol * |tf|`."""
+    loss_rtol: float
+    steps: int = None
+    tensor_rtol: float = None
+    tensor_atol: float = None
+    why: str = ""
+
+
+class Case:
+    """Subclasses set name, steps, and implement data / init_weights / run_minigrad / run_tf."""
+    name = None
+    steps = 100
+    ci_steps = 5
+    needs = None                # a data set name in ../shared/data, if the case can use one
+    description = ""
+
+    def tolerance(self, dtype):
+        if np.dtype(dtype) == np.float64:
+            return Tolerance(1e-9, None, 1e-7, 1e-9, "float64: same formulas, summation order "
+                                                      "only")
+        return Tolerance(1e-5, 100, 1e-3, 1e-4, "float32: TF's assertAllClose scale; chaotic "
+                                                "training amplifies last-bit differences later")
+
+    def data(self, data_dir, dtype):
+        raise NotImplementedError
+
+    def init_weights(self, rng, dtype):
+        raise NotImplementedError
+
+    def run_minigrad(self, weights, data, steps, dtype, tick):
+        raise NotImplementedError
+
+    def run_tf(self, weights, data, steps, dtype, tick, device="cpu"):
+        raise NotImplementedError
+
+
+@dataclass
+class Comparison:
+    case: str
+    dtype: str
+    device: str
+    steps: int
+    max_abs_dloss: float
+    max_rel_dloss: float
+    drift_rel_dloss: float          # over every step, reported even where not judged
+    max_abs_doutput: float
+    max_abs_dweight: float
+    tolerance: str
+    passed: bool
+    first_failure: str
+    mg_sec_per_step: float
+    tf_sec_per_step: float
+    mg_extra: dict = field(default_factory=dict)
+    tf_extra: dict = field(default_factory=dict)
+    mg_losses: list = field(default_factory=list)
+    tf_losses: list = field(default_factory=list)
+
+
+def _rel(a, b):
+    return np.abs(a - b) / np.maximum(np.abs(b), np.finfo(np.float64).tiny)
+
+
+def compare(case, dtype, device, mg, tf):
+    tol = case.tolerance(dtype)
+    a, b = np.asarray(mg.losses, np.float64), np.asarray(tf.losses, np.float64)
+    n = len(b) if tol.steps is None else min(tol.steps, len(b))
+    rel = _rel(a, b)
+    failure = ""
+    bad = np.nonzero(~(rel[:n] <= tol.loss_rtol))[0]
+    if len(a) != len(b):
+        failure = f"{len(a)} minigrad losses but {len(b)} TensorFlow losses"
+    elif len(bad):
+        s = int(bad[0])
+        failure = (f"loss diverged first at step {s}: minigrad {a[s]:.10g}, TensorFlow "
+                   f"{b[s]:.10g} (relative {rel[s]:.2e} > {tol.loss_rtol:g})")
+    dout, fail_out = _tensors_diff("output", mg.outputs, tf.outputs, tol)
+    dw, fail_w = _tensors_diff("weight", mg.weights, tf.weights, tol)
+    judged_whole_run = tol.steps is None or tol.steps >= len(b)
+    if not failure and judged_whole_run:
+        failure = fail_out or fail_w
+    return Comparison(
+        case=case.name, dtype=np.dtype(dtype).name, device=device, steps=len(b),
+        max_abs_dloss=float(np.max(np.abs(a[:n] - b[:n]))) if n else 0.0,
+        max_rel_dloss=float(np.max(rel[:n])) if n else 0.0,
+        drift_rel_dloss=float(np.max(rel)) if len(rel) else 0.0,
+        max_abs_doutput=dout, max_abs_dweight=dw,
+        tolerance=_describe(tol, judged_whole_run), passed=not failure, first_failure=failure,
+        mg_sec_per_step=mg.sec_per_step, tf_sec_per_step=tf.sec_per_step,
+        mg_extra=mg.extra, tf_extra=tf.extra, mg_losses=list(map(float, a)),
+        tf_losses=list(map(float, b)))
+
+
+def _describe(tol, judged_whole_run):
+    steps = "all steps" if tol.steps is None else f"first {tol.steps} steps"
+    s = f"loss rel <= {tol.loss_rtol:g} ({steps})"
+    if judged_whole_run and tol.tensor_rtol is not None:
+        s += f"; tensors <= {tol.tensor_atol:g} + {tol.tensor_rtol:g}*|tf|"
+    return s
+
+
+def _tensors_diff(kind, mine, theirs, tol):
+    worst, failure = 0.0, ""
+    for name in theirs:
+        if name not in mine:
+            return float("nan"), f"{kind} '{name}' missing in minigrad's run"
+        a, b = np.asarray(mine[name], np.float64), np.asarray(theirs[name], np.float64)
+        if a.shape != b.shape:
+            return float("nan"), f"{kind} '{name}': shape {a.shape} vs TensorFlow's {b.shape}"
+        d = np.abs(a - b)
+        worst = max(worst, float(d.max()) if d.size else 0.0)
+        if tol.tensor_rtol is not None and not failure:
+            over = d > tol.tensor_atol + tol.tensor_rtol * np.abs(b)
+            if over.any():
+                at = tuple(int(i) for i in np.unravel_index(np.argmax(d - np.abs(b) *
+                                                                      tol.tensor_rtol), d.shape))
+                failure = (f"{kind} '{name}' differs at {at}: minigrad {a[at]:.10g}, "
+                           f"TensorFlow {b[at]:.10g}")
+    return worst, failure
+
+
+def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progress=None):
+    """Run one case in both engines from the same initial weights; return a Comparison."""
+    steps = case.steps if steps is None else steps
+    data = case.data(data_dir, dtype)
+    weights = case.init_weights(np.random.default_rng(seed), dtype)
+    weights = {k: np.asarray(v, dtype) for k, v in weights.items()}
+    runs = {}
+    for engine in ("minigrad", "tensorflow"):
+        tick = progress(f"{case.name} {np.dtype(dtype).name} {engine}", steps) if progress \
+            else (lambda: None)
+        t0 = time.perf_counter()
+        if engine == "minigrad":
+            run = case.run_minigrad(dict(weights), data, steps, dtype, tick)
+        else:
+            run = case.run_tf(dict(weights), data, steps, dtype, tick, device)
+        run.seconds = run.seconds or time.perf_counter() - t0
+        runs[engine] = run
+        getattr(tick, "close", lambda: None)()
+    return compare(case, dtype, device, runs["minigrad"], runs["tensorflow"])
