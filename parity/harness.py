@@ -42,8 +42,27 @@ class Tolerance:
     why: str = ""
 
 
+class Trainer:
+    """One engine's model, built and ready: `step(i)` trains on batch i and returns the loss
+    (computed before the update, as `sess.run([cost, train])` does)."""
+
+    def step(self, i):
+        raise NotImplementedError
+
+    def outputs(self):
+        return {}
+
+    def weights(self):
+        return {}
+
+    def extra(self):
+        return {}
+
+
 class Case:
-    """Subclasses set name, steps, and implement data / init_weights / run_minigrad / run_tf."""
+    """Subclasses set name, steps, and implement data, init_weights, and the builders
+    build_minigrad / build_tf (tf.compat.v1 Session, as the lecture) returning Trainers.
+    build_tf2 (a tf.function / Keras reference) is optional."""
     name = None
     steps = 100
     ci_steps = 5
@@ -63,11 +82,13 @@ class Case:
     def init_weights(self, rng, dtype):
         raise NotImplementedError
 
-    def run_minigrad(self, weights, data, steps, dtype, tick):
+    def build_minigrad(self, weights, data, dtype):
         raise NotImplementedError
 
-    def run_tf(self, weights, data, steps, dtype, tick, device="cpu"):
+    def build_tf(self, weights, data, dtype, device="cpu"):
         raise NotImplementedError
+
+    build_tf2 = None
 
 
 @dataclass
@@ -162,14 +183,24 @@ def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progr
     weights = {k: np.asarray(v, dtype) for k, v in weights.items()}
     runs = {}
     for engine in ("minigrad", "tensorflow"):
-        tick = progress(f"{case.name} {np.dtype(dtype).name} {engine}", steps) if progress \
-            else (lambda: None)
-        t0 = time.perf_counter()
         if engine == "minigrad":
-            run = case.run_minigrad(dict(weights), data, steps, dtype, tick)
+            trainer = case.build_minigrad(dict(weights), data, dtype)
         else:
-            run = case.run_tf(dict(weights), data, steps, dtype, tick, device)
-        run.seconds = run.seconds or time.perf_counter() - t0
-        runs[engine] = run
-        getattr(tick, "close", lambda: None)()
+            trainer = case.build_tf(dict(weights), data, dtype, device)
+        tick = progress(f"{case.name} {np.dtype(dtype).name} {engine}", steps) if progress \
+            else None
+        runs[engine] = train(trainer, steps, tick)
     return compare(case, dtype, device, runs["minigrad"], runs["tensorflow"])
+
+
+def train(trainer, steps, tick=None):
+    """Run `steps` training steps; time only the loop."""
+    losses, t0 = [], time.perf_counter()
+    for i in range(steps):
+        losses.append(float(trainer.step(i)))
+        if tick:
+            tick()
+    seconds = time.perf_counter() - t0
+    if tick:
+        getattr(tick, "close", lambda: None)()
+    return Run(losses, trainer.outputs(), trainer.weights(), seconds, trainer.extra())

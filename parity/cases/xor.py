@@ -3,16 +3,123 @@
     xor:      2-2-1                  xor_wide: 2-10-10-10-1
     cost = -reduce_mean(Y*log(h) + (1-Y)*log(1-h)); GradientDescentOptimizer(0.1); 10001 steps
 """
-import time
-
 import numpy as np
 
 import minigrad as mg
-from parity.harness import Case, Run, Tolerance, register_case
+from parity.harness import Case, Tolerance, Trainer, register_case
 from parity.tf_env import import_tf, tf_device_name
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 Y = np.array([[0], [1], [1], [0]])
+
+
+def _accuracy(h, y):
+    return float(np.mean((h > 0.5) == (y > 0.5)))
+
+
+class MinigradXor(Trainer):
+    def __init__(self, layers, weights, data, lr):
+        self.x, self.y = mg.constant(data[0]), mg.constant(data[1])
+        self.layers = layers
+        self.params = {n: mg.Variable(w, name=n) for n, w in weights.items()}
+        self.var_list = list(self.params.values())
+        self.opt = mg.train.GradientDescentOptimizer(lr)
+
+    def hypothesis(self):
+        h = self.x
+        for i in range(1, len(self.layers)):
+            h = mg.sigmoid(mg.matmul(h, self.params[f"W{i}"]) + self.params[f"b{i}"])
+        return h
+
+    def cost(self):
+        h, y = self.hypothesis(), self.y
+        return -mg.reduce_mean(y * mg.log(h) + (1 - y) * mg.log(1 - h))
+
+    def step(self, i):
+        return self.opt.minimize(self.cost, self.var_list)
+
+    def outputs(self):
+        return {"hypothesis": self.hypothesis().numpy()}
+
+    def weights(self):
+        return {n: v.numpy() for n, v in self.params.items()}
+
+    def extra(self):
+        return {"accuracy": _accuracy(self.outputs()["hypothesis"], self.y.numpy())}
+
+
+class SessionXor(Trainer):
+    """The lecture's TF1 program: placeholders, Session.run([cost, train], feed_dict)."""
+
+    def __init__(self, layers, weights, data, lr, dtype, device):
+        tf = import_tf(device)
+        v1 = tf.compat.v1
+        self.graph = tf.Graph()
+        with self.graph.as_default(), tf.device(tf_device_name(device)):
+            self.X = v1.placeholder(dtype, [None, 2])
+            self.Y = v1.placeholder(dtype, [None, 1])
+            self.params = {n: tf.Variable(w, name=n) for n, w in weights.items()}
+            h = self.X
+            for i in range(1, len(layers)):
+                h = tf.sigmoid(tf.matmul(h, self.params[f"W{i}"]) + self.params[f"b{i}"])
+            self.h = h
+            self.cost = -tf.reduce_mean(self.Y * tf.math.log(h) +
+                                        (1 - self.Y) * tf.math.log(1 - h))
+            self.train = v1.train.GradientDescentOptimizer(lr).minimize(self.cost)
+            init = v1.global_variables_initializer()
+        self.feed = {self.X: data[0], self.Y: data[1]}
+        self.sess = v1.Session(graph=self.graph)
+        self.sess.run(init)
+
+    def step(self, i):
+        return self.sess.run([self.cost, self.train], feed_dict=self.feed)[0]
+
+    def outputs(self):
+        return {"hypothesis": self.sess.run(self.h, feed_dict=self.feed)}
+
+    def weights(self):
+        return self.sess.run(self.params)
+
+    def extra(self):
+        return {"accuracy": _accuracy(self.outputs()["hypothesis"], self.feed[self.Y])}
+
+
+class Tf2Xor(Trainer):
+    """The same network in TF2 style: variables, tf.GradientTape, a tf.function step."""
+
+    def __init__(self, layers, weights, data, lr, dtype, eager=False):
+        tf = import_tf()
+        self.tf = tf
+        self.x, self.y = tf.constant(data[0]), tf.constant(data[1])
+        self.params = {n: tf.Variable(w, name=n) for n, w in weights.items()}
+        self.layers = layers
+        opt = tf.compat.v1.train.GradientDescentOptimizer(lr)
+        variables = list(self.params.values())
+
+        def hypothesis():
+            h = self.x
+            for i in range(1, len(layers)):
+                h = tf.sigmoid(tf.matmul(h, self.params[f"W{i}"]) + self.params[f"b{i}"])
+            return h
+
+        def step():
+            with tf.GradientTape() as tape:
+                h = hypothesis()
+                cost = -tf.reduce_mean(self.y * tf.math.log(h) +
+                                       (1 - self.y) * tf.math.log(1 - h))
+            opt.apply_gradients(zip(tape.gradient(cost, variables), variables))
+            return cost
+        self.hypothesis = hypothesis
+        self._step = step if eager else tf.function(step)
+
+    def step(self, i):
+        return self._step().numpy()
+
+    def outputs(self):
+        return {"hypothesis": self.hypothesis().numpy()}
+
+    def weights(self):
+        return {n: v.numpy() for n, v in self.params.items()}
 
 
 class _XorCase(Case):
@@ -39,60 +146,14 @@ class _XorCase(Case):
             w[f"b{i}"] = rng.standard_normal((b,))
         return w
 
-    def _names(self):
-        return [n for i in range(1, len(self.layers)) for n in (f"W{i}", f"b{i}")]
+    def build_minigrad(self, weights, data, dtype):
+        return MinigradXor(self.layers, weights, data, self.learning_rate)
 
-    def run_minigrad(self, weights, data, steps, dtype, tick):
-        x, y = mg.constant(data[0]), mg.constant(data[1])
-        params = {n: mg.Variable(weights[n], name=n) for n in self._names()}
-        opt = mg.train.GradientDescentOptimizer(self.learning_rate)
+    def build_tf(self, weights, data, dtype, device="cpu"):
+        return SessionXor(self.layers, weights, data, self.learning_rate, dtype, device)
 
-        def hypothesis():
-            h = x
-            for i in range(1, len(self.layers)):
-                h = mg.sigmoid(mg.matmul(h, params[f"W{i}"]) + params[f"b{i}"])
-            return h
-
-        def cost():
-            h = hypothesis()
-            return -mg.reduce_mean(y * mg.log(h) + (1 - y) * mg.log(1 - h))
-
-        losses, t0 = [], time.perf_counter()
-        for _ in range(steps):
-            losses.append(float(opt.minimize(cost, list(params.values()))))
-            tick()
-        seconds = time.perf_counter() - t0
-        h = hypothesis().numpy()
-        acc = float(np.mean((h > 0.5) == (data[1] > 0.5)))
-        return Run(losses, {"hypothesis": h}, {n: v.numpy() for n, v in params.items()},
-                   seconds, {"accuracy": acc})
-
-    def run_tf(self, weights, data, steps, dtype, tick, device="cpu"):
-        tf = import_tf(device)
-        v1 = tf.compat.v1
-        graph = tf.Graph()
-        with graph.as_default(), tf.device(tf_device_name(device)):
-            X_ = v1.placeholder(dtype, [None, 2])
-            Y_ = v1.placeholder(dtype, [None, 1])
-            params = {n: tf.Variable(weights[n], name=n) for n in self._names()}
-            h = X_
-            for i in range(1, len(self.layers)):
-                h = tf.sigmoid(tf.matmul(h, params[f"W{i}"]) + params[f"b{i}"])
-            cost = -tf.reduce_mean(Y_ * tf.math.log(h) + (1 - Y_) * tf.math.log(1 - h))
-            train = v1.train.GradientDescentOptimizer(self.learning_rate).minimize(cost)
-            init = v1.global_variables_initializer()
-        feed = {X_: data[0], Y_: data[1]}
-        with v1.Session(graph=graph) as sess:
-            sess.run(init)
-            losses, t0 = [], time.perf_counter()
-            for _ in range(steps):
-                c, _ = sess.run([cost, train], feed_dict=feed)
-                losses.append(float(c))
-                tick()
-            seconds = time.perf_counter() - t0
-            hv, wv = sess.run([h, params], feed_dict=feed)
-        acc = float(np.mean((hv > 0.5) == (data[1] > 0.5)))
-        return Run(losses, {"hypothesis": hv}, wv, seconds, {"accuracy": acc})
+    def build_tf2(self, weights, data, dtype, eager=False):
+        return Tf2Xor(self.layers, weights, data, self.learning_rate, dtype, eager)
 
 
 @register_case
