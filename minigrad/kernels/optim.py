@@ -219,7 +219,7 @@ def apply_adam(var, m, v, g, beta1_power, beta2_power, lr, beta1, beta2, eps):
 
 @numba.njit(cache=True)
 def tf1_beta_power(beta, t):
-    """``beta**t`` as TF1 Adam keeps it: a float32 variable multiplied by float32(beta) per step."""
+    """``beta**t`` as TF1 Adam keeps it: a float32 variable times float32(beta) each step."""
     b = np.float32(beta)
     p = b
     for _ in range(t - 1):
