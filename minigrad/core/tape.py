@@ -205,7 +205,7 @@ class GradientTape:
 
     def _reachable(self, sources):
         """Ids of tensors that depend on a source: only these need gradients."""
-        live = {s._id: True for s in sources}
+        live = {s._id: True for s in sources if s._id in self._tracked}   # unwatched: None
         for op in self.nodes:
             if any(t._id in live for t in op.inputs):
                 for i in op.out_ids:
