@@ -1,0 +1,830 @@
+"""Fused whole-sequence RNN kernels: forward pass and exact backprop through time.
+
+Pure numba on ndarrays; nothing here knows about Tensors. float32 and float64, output dtype =
+input dtype. Layouts are time-major: `x [T, B, I]`, states `[B, H]`, `seq_len [B]` (full length
+= T). Weights use TensorFlow's layouts; the public wrappers split them into an input part
+`kx [I, G]` and a recurrent part `kh [H, G]`, and join the gradients back.
+
+Masking follows TF1 `dynamic_rnn` (`mask_zero=True`): at steps `t >= seq_len[b]` the output
+row is ZERO and the state is copied from t-1, so the final state is the state at step len-1
+(the initial state when len == 0). Keras (`mask_zero=False`) copies the state the same way but
+the output row repeats the previous output (zeros before the first step). Backward is the exact
+adjoint: past a sequence's end the state gradient passes straight through, zeroed outputs get
+no gradient, and in Keras mode the repeated outputs' gradients land on step len-1.
+
+Structure of every forward: one BLAS matmul `x @ kx + b` for all steps, then per step one
+matmul `h @ kh` and a fused elementwise loop. Backward runs the elementwise loops backwards in
+time with one matmul `gz @ kh.T` per step, then gets the weight gradients from one matmul over
+all steps (`x.T @ gz`, `h_prev.T @ gz`). Reductions happen inside BLAS or in fixed-order loops,
+so float64 results are identical run to run.
+
+Every public pair has the shape
+    y, h_T[, c_T], cache = <cell>_forward(x, h0[, c0], *weights, seq_len, **attrs)
+    gx, gh0[, gc0], *gweights = <cell>_backward(gy, gh_T[, gc_T], x, h0[, c0], *weights,
+                                                seq_len, cache, **attrs)
+(attrs repeated so an op can pass the same ones to both). `cache` is a dict of the arrays saved
+by the forward (gate activations, states); backward reads them and never recomputes a gate.
+"""
+import numba
+import numpy as np
+from numba import types
+from numba.extending import intrinsic, overload
+
+# error_model="numpy": no ZeroDivisionError checks, so the elementwise loops vectorize.
+_JIT = dict(cache=True, error_model="numpy")
+
+# ---------------------------------------------------------------------------------------------
+# Vectorizable exp / sigmoid / tanh. numba lowers math.exp and math.tanh to scalar libm calls
+# (tanh ~30 ns each here); these polynomial versions vectorize (AVX2) and are accurate to about
+# 1 ulp: Cephes' exp/tanh coefficients, float32 ones evaluated in float32.
+
+
+@intrinsic
+def _pow2_of_shifted(typingctx, t):
+    """2.0**n for `t = 1.5 * 2**mantissa_bits + n` (float32/float64): n sits in t's low bits."""
+    if t not in (types.float32, types.float64):
+        return None
+    mant, bias = (23, 127) if t == types.float32 else (52, 1023)
+
+    def codegen(context, builder, sig, args):
+        ity = context.get_value_type(types.int32 if t == types.float32 else types.int64)
+        bits = builder.bitcast(args[0], ity)
+        bits = builder.shl(builder.add(bits, ity(bias)), ity(mant))
+        return builder.bitcast(bits, context.get_value_type(t))
+
+    return t(t), codegen
+
+
+_F = np.float32
+# float64 exp: x = n*ln2 + r, |r| <= ln2/2, exp(r) by its Taylor series to r**13 (< 1e-17).
+_SHIFT64, _LOG2E64 = 6755399441055744.0, 1.4426950408889634
+_LN2HI64, _LN2LO64 = 6.93145751953125e-1, 1.42860682030941723212e-6
+# float32 exp (Cephes expf).
+_SHIFT32, _LOG2E32 = _F(12582912.0), _F(1.44269504088896341)
+_LN2HI32, _LN2LO32 = _F(0.693359375), _F(-2.12194440e-4)
+_E32 = (_F(1.9875691500e-4), _F(1.3981999507e-3), _F(8.3334519073e-3), _F(4.1665795894e-2),
+        _F(1.6666665459e-1), _F(5.0000001201e-1))
+_LO32, _HI32, _ONE32, _TWO32 = _F(-87.0), _F(88.0), _F(1.0), _F(2.0)
+# tanh on |x| < 0.625: x + x**3 * P(x*x) / Q(x*x) (Cephes tanh, tanhf).
+_TP64 = (-9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3)
+_TQ64 = (1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3)
+_TP32 = (_F(-5.70498872745e-3), _F(2.06390887954e-2), _F(-5.37397155531e-2),
+         _F(1.33314422036e-1), _F(-3.33332819422e-1))
+_SMALL32 = _F(0.625)
+
+
+@numba.njit(**_JIT)
+def _exp64(x):
+    if x < -708.0:  # clamps written so that NaN passes through
+        x = -708.0
+    if x > 709.0:
+        x = 709.0
+    t = x * _LOG2E64 + _SHIFT64  # rounds x*log2(e) to the nearest integer n
+    n = t - _SHIFT64
+    r = (x - n * _LN2HI64) - n * _LN2LO64
+    p = 1.0 / 6227020800.0
+    for k in (479001600.0, 39916800.0, 3628800.0, 362880.0, 40320.0, 5040.0, 720.0,
+              120.0, 24.0, 6.0, 2.0, 1.0, 1.0):
+        p = p * r + 1.0 / k
+    return p * _pow2_of_shifted(t)
+
+
+@numba.njit(**_JIT)
+def _exp32(x):
+    if x < _LO32:
+        x = _LO32
+    if x > _HI32:
+        x = _HI32
+    t = x * _LOG2E32 + _SHIFT32
+    n = t - _SHIFT32
+    r = (x - n * _LN2HI32) - n * _LN2LO32
+    p = _E32[0]
+    for k in range(1, 6):
+        p = p * r + _E32[k]
+    return (p * (r * r) + r + _ONE32) * _pow2_of_shifted(t)
+
+
+@numba.njit(**_JIT)
+def _tanh64(x):
+    z = abs(x)
+    s = x * x
+    small = x + x * s * (((_TP64[0] * s + _TP64[1]) * s + _TP64[2])
+                         / (((s + _TQ64[0]) * s + _TQ64[1]) * s + _TQ64[2]))
+    big = 1.0 - 2.0 / (_exp64(2.0 * z) + 1.0)
+    if x < 0.0:
+        big = -big
+    return small if z < 0.625 else big
+
+
+@numba.njit(**_JIT)
+def _tanh32(x):
+    z = abs(x)
+    s = x * x
+    p = _TP32[0]
+    for k in range(1, 5):
+        p = p * s + _TP32[k]
+    small = p * s * x + x
+    big = _ONE32 - _TWO32 / (_exp32(_TWO32 * z) + _ONE32)
+    if x < _F(0.0):
+        big = -big
+    return small if z < _SMALL32 else big
+
+
+@numba.njit(**_JIT)
+def _sigmoid64(x):
+    return 1.0 / (1.0 + _exp64(-x))
+
+
+@numba.njit(**_JIT)
+def _sigmoid32(x):
+    return _ONE32 / (_ONE32 + _exp32(-x))
+
+
+def _sigmoid(x):
+    """sigmoid(x) in x's float type (the overload below picks the kernel)."""
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _tanh(x):
+    """tanh(x) in x's float type (the overload below picks the kernel)."""
+    return np.tanh(x)
+
+
+@overload(_sigmoid)
+def _sigmoid_ov(x):
+    if x == types.float32:
+        return lambda x: _sigmoid32(x)
+    return lambda x: _sigmoid64(x)
+
+
+@overload(_tanh)
+def _tanh_ov(x):
+    if x == types.float32:
+        return lambda x: _tanh32(x)
+    return lambda x: _tanh64(x)
+
+
+@numba.njit(**_JIT)
+def _vtanh(x, out):
+    """out = tanh(x) elementwise on 1-D arrays (exposed for tests)."""
+    for k in range(x.shape[0]):
+        out[k] = _tanh(x[k])
+
+
+@numba.njit(**_JIT)
+def _vsigmoid(x, out):
+    """out = sigmoid(x) elementwise on 1-D arrays (exposed for tests)."""
+    for k in range(x.shape[0]):
+        out[k] = _sigmoid(x[k])
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces of the kernels.
+# NOTE: the elementwise code keeps ONE store per loop. With several output arrays in a loop LLVM
+# cannot rule out aliasing and leaves the loop scalar (7x slower on the LSTM cell).
+
+
+@numba.njit(**_JIT)
+def _one(a):
+    """1 in a's dtype: a float literal would promote float32 arithmetic to float64."""
+    return np.ones(1, a.dtype)[0]
+
+
+@numba.njit(**_JIT)
+def _add_into(dst, src):
+    """dst += src on 1-D rows, without a temporary."""
+    for j in range(dst.shape[0]):
+        dst[j] += src[j]
+
+
+@numba.njit(**_JIT)
+def _sigmoid_into(a, z, shift):
+    """a <- sigmoid(a + z + shift) in place (shift: LSTM's forget_bias, else 0)."""
+    for j in range(a.shape[0]):
+        a[j] = _sigmoid(a[j] + z[j] + shift)
+
+
+@numba.njit(**_JIT)
+def _tanh_into(a, z):
+    """a <- tanh(a + z) in place."""
+    for j in range(a.shape[0]):
+        a[j] = _tanh(a[j] + z[j])
+
+
+@numba.njit(**_JIT)
+def _blocks(a, pos, H):
+    """The four H-wide gate blocks of a 1-D row, at offsets pos."""
+    return a[pos[0]:pos[0] + H], a[pos[1]:pos[1] + H], a[pos[2]:pos[2] + H], a[pos[3]:pos[3] + H]
+
+
+@numba.njit(**_JIT)
+def _affine_all_steps(x, kx, b):
+    """x @ kx + b for every step at once: [T, B, I] -> [T, B, G]."""
+    T, B, I = x.shape
+    z = np.dot(x.reshape(T * B, I), kx)
+    for r in range(T * B):
+        _add_into(z[r], b)
+    return z.reshape(T, B, kx.shape[1])
+
+
+@numba.njit(**_JIT)
+def _colsum(a):
+    """Sum over all rows of [T, B, G] -> [G], in a fixed order."""
+    a2 = a.reshape(a.shape[0] * a.shape[1], a.shape[2])
+    acc = np.zeros(a2.shape[1], a.dtype)
+    for r in range(a2.shape[0]):
+        _add_into(acc, a2[r])
+    return acc
+
+
+@numba.njit(**_JIT)
+def _matT_dot(a, g):
+    """a.T @ g over all steps: a [T, B, K], g [T, B, G] -> [K, G]."""
+    T, B = a.shape[0], a.shape[1]
+    return np.dot(a.reshape(T * B, a.shape[2]).T, g.reshape(T * B, g.shape[2]))
+
+
+@numba.njit(**_JIT)
+def _dot_T_all_steps(g, k):
+    """g @ k.T over all steps: g [T, B, G], k [K, G] -> [T, B, K]."""
+    T, B = g.shape[0], g.shape[1]
+    return np.dot(g.reshape(T * B, g.shape[2]), k.T).reshape(T, B, k.shape[0])
+
+
+@numba.njit(**_JIT)
+def _masked_step(t, bi, hs, y, mask_zero):
+    """Step t is past row bi's end: the state is copied; the output is zero or repeated."""
+    hs[t + 1, bi] = hs[t, bi]
+    if mask_zero or t == 0:
+        y[t, bi] = 0
+    else:
+        y[t, bi] = y[t - 1, bi]
+
+
+@numba.njit(**_JIT)
+def _output_grad(t, bi, L, gy, gh, gcarry, mask_zero):
+    """Gradient reaching h_t of row bi from the outputs; Keras' repeats land on step L-1.
+
+    Returns whether step t is active. At a masked step it only banks the output gradient.
+    """
+    if t >= L:
+        if not mask_zero:
+            _add_into(gcarry[bi], gy[t, bi])
+        return False
+    _add_into(gh[bi], gy[t, bi])
+    if not mask_zero and t == L - 1:
+        _add_into(gh[bi], gcarry[bi])
+    return True
+
+
+@numba.njit(**_JIT)
+def _recurrent_grad(t, seq_len, gh, gz_t, khT, tmp):
+    """gh <- gz_t @ kh.T on the rows active at step t; masked rows pass gh straight through."""
+    np.dot(gz_t, khT, tmp)
+    for bi in range(gh.shape[0]):
+        if t < seq_len[bi]:
+            gh[bi] = tmp[bi]
+
+
+def _check(x, h0, seq_len, *arrays):
+    """Common argument checks; returns contiguous x, h0, the other arrays, and int64 seq_len."""
+    x = np.ascontiguousarray(x)
+    if x.ndim != 3 or x.dtype not in (np.float32, np.float64):
+        raise TypeError(f"x must be float32/float64 [T, B, I], got {x.dtype} {x.shape}")
+    T, B, _ = x.shape
+    out = []
+    for a in (h0,) + arrays:
+        if a.dtype != x.dtype:
+            raise TypeError(f"dtype mismatch: {a.dtype} vs x {x.dtype}")
+        out.append(np.ascontiguousarray(a))
+    if out[0].ndim != 2 or out[0].shape[0] != B:
+        raise ValueError(f"initial state must be [B={B}, H], got {out[0].shape}")
+    seq_len = np.ascontiguousarray(seq_len, dtype=np.int64)
+    if seq_len.shape != (B,) or (B and (seq_len.min() < 0 or seq_len.max() > T)):
+        raise ValueError(f"seq_len must be [B={B}] with values in [0, {T}]")
+    return (x, *out, seq_len)
+
+
+def _split_rows(k, n_in):
+    """[I+H, G] kernel acting on concat([x, h]) -> contiguous (kx [I, G], kh [H, G])."""
+    return np.ascontiguousarray(k[:n_in]), np.ascontiguousarray(k[n_in:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Basic RNN: h' = act(x @ kx + h @ kh + b); act tanh or relu. Output = state.
+
+
+@numba.njit(**_JIT)
+def _rnn_fwd(x, h0, kx, kh, b, seq_len, relu, mask_zero):
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    z = _affine_all_steps(x, kx, b)
+    hs = np.empty((T + 1, B, H), x.dtype)
+    y = np.empty((T, B, H), x.dtype)
+    hs[0] = h0
+    zh = np.empty((B, H), x.dtype)
+    for t in range(T):
+        np.dot(hs[t], kh, zh)
+        for bi in range(B):
+            if t >= seq_len[bi]:
+                _masked_step(t, bi, hs, y, mask_zero)
+                continue
+            zr, zhr, hn = z[t, bi], zh[bi], hs[t + 1, bi]
+            for j in range(H):
+                a = zr[j] + zhr[j]
+                hn[j] = max(a, 0) if relu else _tanh(a)
+            y[t, bi] = hn
+    return y, hs
+
+
+@numba.njit(**_JIT)
+def _rnn_bwd(gy, ghT, x, kx, kh, seq_len, hs, relu, mask_zero):
+    T, B, _ = x.shape
+    H = hs.shape[2]
+    one = _one(x)
+    gz = np.zeros((T, B, H), x.dtype)
+    gh = ghT.copy()
+    gcarry = np.zeros((B, H), x.dtype)
+    khT = np.ascontiguousarray(kh.T)
+    tmp = np.empty((B, H), x.dtype)
+    for t in range(T - 1, -1, -1):
+        for bi in range(B):
+            if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+                continue
+            dh, hn, gzr = gh[bi], hs[t + 1, bi], gz[t, bi]
+            for j in range(H):
+                if relu:
+                    gzr[j] = dh[j] if hn[j] > 0 else 0
+                else:
+                    gzr[j] = dh[j] * (one - hn[j] * hn[j])
+        _recurrent_grad(t, seq_len, gh, gz[t], khT, tmp)
+    return (_dot_T_all_steps(gz, kx), gh, _matT_dot(x, gz), _matT_dot(hs[:T], gz),
+            _colsum(gz))
+
+
+def rnn_forward(x, h0, kernel, bias, seq_len, activation="tanh", mask_zero=True):
+    """TF1 BasicRNNCell over a sequence: h' = act([x, h] @ kernel + bias).
+
+    kernel [I+H, H], bias [H], activation "tanh" or "relu". Returns (y [T,B,H], h_T, cache);
+    cache = {"h": [T+1, B, H] states, h[0] = h0}.
+    """
+    x, h0, kernel, bias, seq_len = _check(x, h0, seq_len, kernel, bias)
+    kx, kh = _split_rows(kernel, x.shape[2])
+    y, hs = _rnn_fwd(x, h0, kx, kh, bias, seq_len, _relu_flag(activation), mask_zero)
+    return y, hs[-1].copy(), {"h": hs}
+
+
+def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh",
+                 mask_zero=True):
+    """Gradients of rnn_forward: returns (gx, gh0, gkernel, gbias)."""
+    x, h0, gy, gh_T, kernel, seq_len = _check(x, h0, seq_len, gy, gh_T, kernel)
+    kx, kh = _split_rows(kernel, x.shape[2])
+    gx, gh0, gkx, gkh, gb = _rnn_bwd(gy, gh_T, x, kx, kh, seq_len, cache["h"],
+                                     _relu_flag(activation), mask_zero)
+    return gx, gh0, np.concatenate([gkx, gkh]), gb
+
+
+def _relu_flag(activation):
+    if activation not in ("tanh", "relu"):
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    return activation == "relu"
+
+
+# ---------------------------------------------------------------------------------------------
+# LSTM: z = x @ kx + h @ kh + b; gate blocks at offsets pos = (i, g, f, o);
+# c' = c * sig(z_f + forget_bias) + sig(z_i) * tanh(z_g); h' = tanh(c') * sig(z_o).
+# TF1 BasicLSTMCell orders the blocks i, j(=g), f, o; Keras LSTM i, f, c(=g), o.
+
+
+@numba.njit(**_JIT)
+def _lstm_cell(za, zh, c, cn, hn, tcn, pos, fb):
+    """One row of one step. za holds x @ kx + b on entry and the gate activations on exit."""
+    H = c.shape[0]
+    i, g, f, o = _blocks(za, pos, H)
+    zi, zg, zf, zo = _blocks(zh, pos, H)
+    zero = fb - fb
+    _sigmoid_into(i, zi, zero)
+    _tanh_into(g, zg)
+    _sigmoid_into(f, zf, fb)
+    _sigmoid_into(o, zo, zero)
+    for j in range(H):
+        cn[j] = c[j] * f[j] + i[j] * g[j]
+    for j in range(H):
+        tcn[j] = _tanh(cn[j])
+    for j in range(H):
+        hn[j] = tcn[j] * o[j]
+
+
+@numba.njit(**_JIT)
+def _lstm_fwd(x, h0, c0, kx, kh, b, seq_len, pos, forget_bias, mask_zero):
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    za = _affine_all_steps(x, kx, b)
+    hs = np.empty((T + 1, B, H), x.dtype)
+    cs = np.empty((T + 1, B, H), x.dtype)
+    tc = np.zeros((T, B, H), x.dtype)
+    y = np.empty((T, B, H), x.dtype)
+    hs[0], cs[0] = h0, c0
+    zh = np.empty((B, 4 * H), x.dtype)
+    for t in range(T):
+        np.dot(hs[t], kh, zh)
+        for bi in range(B):
+            if t >= seq_len[bi]:
+                _masked_step(t, bi, hs, y, mask_zero)
+                cs[t + 1, bi] = cs[t, bi]
+                za[t, bi] = 0
+                continue
+            _lstm_cell(za[t, bi], zh[bi], cs[t, bi], cs[t + 1, bi], hs[t + 1, bi], tc[t, bi],
+                       pos, forget_bias)
+            y[t, bi] = hs[t + 1, bi]
+    return y, hs, cs, za, tc
+
+
+@numba.njit(**_JIT)
+def _lstm_cell_bwd(dh, dc, a, tc, c, gz, pos, one):
+    """One row: dh, dc = gradients at h_t, c_t; dc becomes the gradient at c_{t-1}."""
+    H = dh.shape[0]
+    i, g, f, o = _blocks(a, pos, H)
+    gi, gg, gf, go = _blocks(gz, pos, H)
+    for j in range(H):
+        dc[j] += dh[j] * o[j] * (one - tc[j] * tc[j])
+    for j in range(H):
+        go[j] = dh[j] * tc[j] * (o[j] * (one - o[j]))
+    for j in range(H):
+        gi[j] = dc[j] * g[j] * (i[j] * (one - i[j]))
+    for j in range(H):
+        gg[j] = dc[j] * i[j] * (one - g[j] * g[j])
+    for j in range(H):
+        gf[j] = dc[j] * c[j] * (f[j] * (one - f[j]))
+    for j in range(H):
+        dc[j] *= f[j]
+
+
+@numba.njit(**_JIT)
+def _lstm_bwd(gy, ghT, gcT, x, kx, kh, seq_len, hs, cs, act, tc, pos, mask_zero):
+    T, B, _ = x.shape
+    H = hs.shape[2]
+    one = _one(x)
+    gz = np.zeros((T, B, 4 * H), x.dtype)
+    gh, gc = ghT.copy(), gcT.copy()
+    gcarry = np.zeros((B, H), x.dtype)
+    khT = np.ascontiguousarray(kh.T)
+    tmp = np.empty((B, H), x.dtype)
+    for t in range(T - 1, -1, -1):
+        for bi in range(B):
+            if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+                _lstm_cell_bwd(gh[bi], gc[bi], act[t, bi], tc[t, bi], cs[t, bi], gz[t, bi],
+                               pos, one)
+        _recurrent_grad(t, seq_len, gh, gz[t], khT, tmp)
+    return (_dot_T_all_steps(gz, kx), gh, gc, _matT_dot(x, gz), _matT_dot(hs[:T], gz),
+            _colsum(gz))
+
+
+_TF1_LSTM_POS = (0, 1, 2, 3)  # i, j, f, o (in units of H)
+_KERAS_LSTM_POS = (0, 2, 1, 3)  # i, f, c, o -> offsets of (i, g, f, o)
+
+
+def _lstm_pos(order, H):
+    return tuple(int(k * H) for k in order)
+
+
+def _lstm_cache(hs, cs, za, tc):
+    return {"h": hs, "c": cs, "gates": za, "tanh_c": tc}
+
+
+def lstm_forward(x, h0, c0, kernel, bias, seq_len, forget_bias=1.0, mask_zero=True):
+    """TF1 BasicLSTMCell over a sequence. kernel [I+H, 4H] on concat([x, h]), bias [4H].
+
+    Returns (y [T,B,H], h_T, c_T, cache); cache = {"h", "c": [T+1,B,H] states (index 0 =
+    initial), "gates": [T,B,4H] sig(i), tanh(j), sig(f+forget_bias), sig(o) in kernel order
+    (zero past a row's end), "tanh_c": [T,B,H] tanh(c_t)}.
+    """
+    x, h0, c0, kernel, bias, seq_len = _check(x, h0, seq_len, c0, kernel, bias)
+    kx, kh = _split_rows(kernel, x.shape[2])
+    pos = _lstm_pos(_TF1_LSTM_POS, h0.shape[1])
+    y, hs, cs, za, tc = _lstm_fwd(x, h0, c0, kx, kh, bias, seq_len, pos,
+                                  x.dtype.type(forget_bias), mask_zero)
+    return y, hs[-1].copy(), cs[-1].copy(), _lstm_cache(hs, cs, za, tc)
+
+
+def lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, bias, seq_len, cache, forget_bias=1.0,
+                  mask_zero=True):
+    """Gradients of lstm_forward: returns (gx, gh0, gc0, gkernel, gbias).
+
+    forget_bias is not needed (the cached gates include it); it is accepted so the same attrs
+    serve both passes.
+    """
+    x, h0, gy, gh_T, gc_T, kernel, seq_len = _check(x, h0, seq_len, gy, gh_T, gc_T, kernel)
+    kx, kh = _split_rows(kernel, x.shape[2])
+    gx, gh0, gc0, gkx, gkh, gb = _lstm_bwd(
+        gy, gh_T, gc_T, x, kx, kh, seq_len, cache["h"], cache["c"], cache["gates"],
+        cache["tanh_c"], _lstm_pos(_TF1_LSTM_POS, h0.shape[1]), mask_zero)
+    return gx, gh0, gc0, np.concatenate([gkx, gkh]), gb
+
+
+def keras_lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, mask_zero=False):
+    """Keras LSTM over a sequence: kernel (I, 4H), recurrent_kernel (H, 4H), bias (4H),
+    gate order i, f, c, o; sigmoid / tanh activations.
+
+    Returns (y, h_T, c_T, cache) as lstm_forward, gates in Keras order (sig(i), sig(f),
+    tanh(c), sig(o)). mask_zero=False gives Keras masking (outputs repeat past the end).
+    """
+    x, h0, c0, kernel, recurrent_kernel, bias, seq_len = _check(
+        x, h0, seq_len, c0, kernel, recurrent_kernel, bias)
+    pos = _lstm_pos(_KERAS_LSTM_POS, h0.shape[1])
+    y, hs, cs, za, tc = _lstm_fwd(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, pos,
+                                  x.dtype.type(0), mask_zero)
+    return y, hs[-1].copy(), cs[-1].copy(), _lstm_cache(hs, cs, za, tc)
+
+
+def keras_lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, recurrent_kernel, bias, seq_len,
+                        cache, mask_zero=False):
+    """Gradients of keras_lstm_forward: returns (gx, gh0, gc0, gkernel, grecurrent, gbias)."""
+    x, h0, gy, gh_T, gc_T, kernel, recurrent_kernel, seq_len = _check(
+        x, h0, seq_len, gy, gh_T, gc_T, kernel, recurrent_kernel)
+    return _lstm_bwd(gy, gh_T, gc_T, x, kernel, recurrent_kernel, seq_len, cache["h"],
+                     cache["c"], cache["gates"], cache["tanh_c"],
+                     _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), mask_zero)
+
+
+# ---------------------------------------------------------------------------------------------
+# GRU, reset before the matmul (TF1 GRUCell; Keras GRU reset_after=False):
+# r, u = sig(x @ kxg + h @ khg + bg) (blocks at offsets pr, pu);
+# c = tanh(x @ kxc + (r * h) @ khc + bc); h' = u * h + (1 - u) * c.
+
+
+@numba.njit(**_JIT)
+def _gru_gates(za, zh, h, rh, pr, pu, zero):
+    """r and u of one row (za: x @ kxg + bg on entry, activations on exit); rh = r * h."""
+    H = h.shape[0]
+    r = za[pr:pr + H]
+    _sigmoid_into(r, zh[pr:pr + H], zero)
+    _sigmoid_into(za[pu:pu + H], zh[pu:pu + H], zero)
+    for j in range(H):
+        rh[j] = r[j] * h[j]
+
+
+@numba.njit(**_JIT)
+def _gru_update(c, zc, u, h, hn, one):
+    """c <- tanh(c + zc) (the candidate, in place); hn = u * h + (1 - u) * c."""
+    _tanh_into(c, zc)
+    for j in range(h.shape[0]):
+        hn[j] = u[j] * h[j] + (one - u[j]) * c[j]
+
+
+@numba.njit(**_JIT)
+def _gru_fwd(x, h0, kxg, khg, bg, kxc, khc, bc, seq_len, pr, pu, mask_zero):
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    one = _one(x)
+    ga = _affine_all_steps(x, kxg, bg)
+    ca = _affine_all_steps(x, kxc, bc)
+    hs = np.empty((T + 1, B, H), x.dtype)
+    rh = np.zeros((T, B, H), x.dtype)
+    y = np.empty((T, B, H), x.dtype)
+    hs[0] = h0
+    zg = np.empty((B, 2 * H), x.dtype)
+    zc = np.empty((B, H), x.dtype)
+    for t in range(T):
+        np.dot(hs[t], khg, zg)
+        for bi in range(B):
+            if t < seq_len[bi]:
+                _gru_gates(ga[t, bi], zg[bi], hs[t, bi], rh[t, bi], pr, pu, one - one)
+        np.dot(rh[t], khc, zc)
+        for bi in range(B):
+            if t >= seq_len[bi]:
+                _masked_step(t, bi, hs, y, mask_zero)
+                ga[t, bi] = 0
+                ca[t, bi] = 0
+                continue
+            _gru_update(ca[t, bi], zc[bi], ga[t, bi, pu:pu + H], hs[t, bi], hs[t + 1, bi], one)
+            y[t, bi] = hs[t + 1, bi]
+    return y, hs, ga, ca, rh
+
+
+@numba.njit(**_JIT)
+def _gru_update_bwd(dh, u, c, h, gc, gu, d, one):
+    """Through h' = u * h + (1 - u) * c: pre-tanh candidate grad gc, pre-sigmoid gu, d = dh * u."""
+    for j in range(dh.shape[0]):
+        gc[j] = dh[j] * (one - u[j]) * (one - c[j] * c[j])
+    for j in range(dh.shape[0]):
+        gu[j] = dh[j] * (h[j] - c[j]) * (u[j] * (one - u[j]))
+    for j in range(dh.shape[0]):
+        d[j] = dh[j] * u[j]
+
+
+@numba.njit(**_JIT)
+def _gru_reset_bwd(grh, r, h, gr, d, one):
+    """Through rh = r * h, given grh: pre-sigmoid gr, and d += grh * r."""
+    for j in range(r.shape[0]):
+        gr[j] = grh[j] * h[j] * (r[j] * (one - r[j]))
+    for j in range(r.shape[0]):
+        d[j] += grh[j] * r[j]
+
+
+@numba.njit(**_JIT)
+def _gru_bwd(gy, ghT, x, kxg, khg, kxc, khc, seq_len, hs, ga, ca, rh, pr, pu, mask_zero):
+    T, B, _ = x.shape
+    H = hs.shape[2]
+    one = _one(x)
+    gzg = np.zeros((T, B, 2 * H), x.dtype)
+    gzc = np.zeros((T, B, H), x.dtype)
+    gh = ghT.copy()
+    gd = np.zeros((B, H), x.dtype)  # gradient at h_{t-1} through u * h and r * h
+    gcarry = np.zeros((B, H), x.dtype)
+    khgT = np.ascontiguousarray(khg.T)
+    khcT = np.ascontiguousarray(khc.T)
+    grh = np.empty((B, H), x.dtype)
+    tmp = np.empty((B, H), x.dtype)
+    for t in range(T - 1, -1, -1):
+        for bi in range(B):
+            if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+                continue
+            _gru_update_bwd(gh[bi], ga[t, bi, pu:pu + H], ca[t, bi], hs[t, bi],
+                            gzc[t, bi], gzg[t, bi, pu:pu + H], gd[bi], one)
+        np.dot(gzc[t], khcT, grh)
+        for bi in range(B):
+            if t >= seq_len[bi]:
+                continue
+            _gru_reset_bwd(grh[bi], ga[t, bi, pr:pr + H], hs[t, bi], gzg[t, bi, pr:pr + H],
+                           gd[bi], one)
+        np.dot(gzg[t], khgT, tmp)
+        for bi in range(B):
+            if t < seq_len[bi]:
+                gh[bi] = gd[bi] + tmp[bi]
+    gx = _dot_T_all_steps(gzg, kxg) + _dot_T_all_steps(gzc, kxc)
+    return (gx, gh, _matT_dot(x, gzg), _matT_dot(hs[:T], gzg), _colsum(gzg),
+            _matT_dot(x, gzc), _matT_dot(rh, gzc), _colsum(gzc))
+
+
+def _gru_cache(hs, ga, ca, rh):
+    return {"h": hs, "gates": ga, "cand": ca, "rh": rh}
+
+
+def gru_forward(x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
+                mask_zero=True):
+    """TF1 GRUCell over a sequence: gate_kernel [I+H, 2H] (r, u), gate_bias [2H],
+    cand_kernel [I+H, H], cand_bias [H].
+
+    Returns (y, h_T, cache); cache = {"h": [T+1,B,H] states, "gates": [T,B,2H] sig(r), sig(u),
+    "cand": [T,B,H] candidate c, "rh": [T,B,H] r * h_{t-1}} (zero past a row's end).
+    """
+    x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len = _check(
+        x, h0, seq_len, gate_kernel, gate_bias, cand_kernel, cand_bias)
+    I, H = x.shape[2], h0.shape[1]
+    kxg, khg = _split_rows(gate_kernel, I)
+    kxc, khc = _split_rows(cand_kernel, I)
+    y, hs, ga, ca, rh = _gru_fwd(x, h0, kxg, khg, gate_bias, kxc, khc, cand_bias, seq_len,
+                                 0, H, mask_zero)
+    return y, hs[-1].copy(), _gru_cache(hs, ga, ca, rh)
+
+
+def gru_backward(gy, gh_T, x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
+                 cache, mask_zero=True):
+    """Gradients of gru_forward: (gx, gh0, ggate_kernel, ggate_bias, gcand_kernel, gcand_bias)."""
+    x, h0, gy, gh_T, gate_kernel, cand_kernel, seq_len = _check(
+        x, h0, seq_len, gy, gh_T, gate_kernel, cand_kernel)
+    I, H = x.shape[2], h0.shape[1]
+    kxg, khg = _split_rows(gate_kernel, I)
+    kxc, khc = _split_rows(cand_kernel, I)
+    gx, gh0, gkxg, gkhg, gbg, gkxc, gkhc, gbc = _gru_bwd(
+        gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache["h"], cache["gates"], cache["cand"],
+        cache["rh"], 0, H, mask_zero)
+    return (gx, gh0, np.concatenate([gkxg, gkhg]), gbg, np.concatenate([gkxc, gkhc]), gbc)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras GRU, reset after the matmul (reset_after=True; bias (2, 3H), blocks z, r, h):
+# xz = x @ K + b[0]; hz = h @ R + b[1]; z = sig(xz_z + hz_z); r = sig(xz_r + hz_r);
+# hh = tanh(xz_h + r * hz_h); h' = z * h + (1 - z) * hh.
+
+
+@numba.njit(**_JIT)
+def _gru_ra_cell(za, zh, bh, h, hn, hzh, one):
+    """One row: za = x @ K + b[0] on entry, (z, r, hh) on exit; zh = h @ R (scratch);
+    hzh = h @ R_h + b[1]_h."""
+    H = h.shape[0]
+    z, r, hh = za[:H], za[H:2 * H], za[2 * H:]
+    _add_into(zh, bh)
+    _sigmoid_into(z, zh[:H], one - one)
+    _sigmoid_into(r, zh[H:2 * H], one - one)
+    hzh[:] = zh[2 * H:]
+    for j in range(H):
+        hh[j] = _tanh(hh[j] + r[j] * hzh[j])
+    for j in range(H):
+        hn[j] = z[j] * h[j] + (one - z[j]) * hh[j]
+
+
+@numba.njit(**_JIT)
+def _gru_ra_fwd(x, h0, kx, kh, bx, bh, seq_len, mask_zero):
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    one = _one(x)
+    za = _affine_all_steps(x, kx, bx)
+    hs = np.empty((T + 1, B, H), x.dtype)
+    hzh = np.zeros((T, B, H), x.dtype)
+    y = np.empty((T, B, H), x.dtype)
+    hs[0] = h0
+    zh = np.empty((B, 3 * H), x.dtype)
+    for t in range(T):
+        np.dot(hs[t], kh, zh)
+        for bi in range(B):
+            if t >= seq_len[bi]:
+                _masked_step(t, bi, hs, y, mask_zero)
+                za[t, bi] = 0
+                continue
+            _gru_ra_cell(za[t, bi], zh[bi], bh, hs[t, bi], hs[t + 1, bi], hzh[t, bi], one)
+            y[t, bi] = hs[t + 1, bi]
+    return y, hs, za, hzh
+
+
+@numba.njit(**_JIT)
+def _gru_ra_cell_bwd(dh, a, h, hzh, gx, gr, d, one):
+    """One row: gx, gr = gradients at xz and hz; d = direct gradient at h_{t-1}."""
+    H = h.shape[0]
+    z, r, hh = a[:H], a[H:2 * H], a[2 * H:]
+    gxz, gxr, gxh = gx[:H], gx[H:2 * H], gx[2 * H:]
+    for j in range(H):
+        gxz[j] = dh[j] * (h[j] - hh[j]) * (z[j] * (one - z[j]))
+    for j in range(H):
+        gxh[j] = dh[j] * (one - z[j]) * (one - hh[j] * hh[j])
+    for j in range(H):
+        gxr[j] = gxh[j] * hzh[j] * (r[j] * (one - r[j]))
+    gr[:2 * H] = gx[:2 * H]
+    grh = gr[2 * H:]
+    for j in range(H):
+        grh[j] = gxh[j] * r[j]
+    for j in range(H):
+        d[j] = dh[j] * z[j]
+
+
+@numba.njit(**_JIT)
+def _gru_ra_bwd(gy, ghT, x, kx, kh, seq_len, hs, za, hzh, mask_zero):
+    T, B, _ = x.shape
+    H = hs.shape[2]
+    one = _one(x)
+    gzx = np.zeros((T, B, 3 * H), x.dtype)
+    gzh = np.zeros((T, B, 3 * H), x.dtype)
+    gh = ghT.copy()
+    gd = np.empty((B, H), x.dtype)
+    gcarry = np.zeros((B, H), x.dtype)
+    khT = np.ascontiguousarray(kh.T)
+    tmp = np.empty((B, H), x.dtype)
+    for t in range(T - 1, -1, -1):
+        for bi in range(B):
+            if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+                _gru_ra_cell_bwd(gh[bi], za[t, bi], hs[t, bi], hzh[t, bi], gzx[t, bi],
+                                 gzh[t, bi], gd[bi], one)
+        np.dot(gzh[t], khT, tmp)
+        for bi in range(B):
+            if t < seq_len[bi]:
+                gh[bi] = gd[bi] + tmp[bi]
+    gb = np.empty((2, 3 * H), x.dtype)
+    gb[0], gb[1] = _colsum(gzx), _colsum(gzh)
+    return _dot_T_all_steps(gzx, kx), gh, _matT_dot(x, gzx), _matT_dot(hs[:T], gzh), gb
+
+
+def keras_gru_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, reset_after=True,
+                      mask_zero=False):
+    """Keras GRU over a sequence: kernel (I, 3H), recurrent_kernel (H, 3H), blocks z, r, h;
+    bias (2, 3H) with reset_after=True, (3H,) with reset_after=False.
+
+    Returns (y, h_T, cache). reset_after=True: cache = {"h": [T+1,B,H] states, "gates":
+    [T,B,3H] z, r, hh, "hz_h": [T,B,H] h @ R_h + b[1]_h}. reset_after=False: the gru_forward
+    cache with "gates" = (z, r).
+    """
+    x, h0, kernel, recurrent_kernel, bias, seq_len = _check(
+        x, h0, seq_len, kernel, recurrent_kernel, bias)
+    H = h0.shape[1]
+    if reset_after:
+        y, hs, za, hzh = _gru_ra_fwd(x, h0, kernel, recurrent_kernel, bias[0], bias[1],
+                                     seq_len, mask_zero)
+        return y, hs[-1].copy(), {"h": hs, "gates": za, "hz_h": hzh}
+    kxg, kxc = _split_cols(kernel, H)
+    khg, khc = _split_cols(recurrent_kernel, H)
+    y, hs, ga, ca, rh = _gru_fwd(x, h0, kxg, khg, bias[:2 * H], kxc, khc, bias[2 * H:],
+                                 seq_len, H, 0, mask_zero)
+    return y, hs[-1].copy(), _gru_cache(hs, ga, ca, rh)
+
+
+def keras_gru_backward(gy, gh_T, x, h0, kernel, recurrent_kernel, bias, seq_len, cache,
+                       reset_after=True, mask_zero=False):
+    """Gradients of keras_gru_forward: returns (gx, gh0, gkernel, grecurrent, gbias)."""
+    x, h0, gy, gh_T, kernel, recurrent_kernel, seq_len = _check(
+        x, h0, seq_len, gy, gh_T, kernel, recurrent_kernel)
+    H = h0.shape[1]
+    if reset_after:
+        return _gru_ra_bwd(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache["h"],
+                           cache["gates"], cache["hz_h"], mask_zero)
+    kxg, kxc = _split_cols(kernel, H)
+    khg, khc = _split_cols(recurrent_kernel, H)
+    gx, gh0, gkxg, gkhg, gbg, gkxc, gkhc, gbc = _gru_bwd(
+        gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache["h"], cache["gates"], cache["cand"],
+        cache["rh"], H, 0, mask_zero)
+    return (gx, gh0, np.concatenate([gkxg, gkxc], axis=1), np.concatenate([gkhg, gkhc], axis=1),
+            np.concatenate([gbg, gbc]))
+
+
+def _split_cols(k, H):
+    """Keras [*, 3H] (z, r, h) -> contiguous gates part [*, 2H] and candidate part [*, H]."""
+    return np.ascontiguousarray(k[:, :2 * H]), np.ascontiguousarray(k[:, 2 * H:])
