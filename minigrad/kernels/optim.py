@@ -22,6 +22,10 @@ import numba
 import numpy as np
 from numba.extending import overload
 
+# NOTE: error_model="numpy" gives IEEE inf/nan on x/0 (as TF) instead of a Python exception,
+# which also frees LLVM to vectorize the loops (about 7x faster on 1M floats).
+_jit = numba.njit(cache=True, error_model="numpy")
+
 __all__ = [
     "sgd_update", "momentum_update", "rmsprop_update", "centered_rmsprop_update",
     "keras_rmsprop_update", "keras_centered_rmsprop_update", "apply_adam", "adam_update",
@@ -29,7 +33,7 @@ __all__ = [
 ]
 
 
-@numba.njit(cache=True)
+@_jit
 def _f32(x):
     """A Python float as a float32 TF tensor holds it, back in float64."""
     return np.float64(np.float32(x))
@@ -55,7 +59,7 @@ def _same_nb(var, x):
     return impl
 
 
-@numba.njit(cache=True)
+@_jit
 def sgd_update(var, g, lr):
     """TF1 ApplyGradientDescent: ``var -= g * lr``."""
     _same(var, g)
@@ -64,7 +68,7 @@ def sgd_update(var, g, lr):
         var[i] -= g[i] * lr_
 
 
-@numba.njit(cache=True)
+@_jit
 def momentum_update(var, accum, g, lr, momentum, nesterov=False):
     """TF1 ApplyMomentum: ``accum = accum*mom + g; var -= accum*lr``.
 
@@ -83,7 +87,7 @@ def momentum_update(var, accum, g, lr, momentum, nesterov=False):
             var[i] -= a * lr_
 
 
-@numba.njit(cache=True)
+@_jit
 def rmsprop_update(var, ms, mom, g, lr, decay, momentum, eps):
     """TF1 ApplyRMSProp (``ms`` starts at ONES).
 
@@ -104,7 +108,7 @@ def rmsprop_update(var, ms, mom, g, lr, decay, momentum, eps):
         var[i] -= m
 
 
-@numba.njit(cache=True)
+@_jit
 def centered_rmsprop_update(var, mg, ms, mom, g, lr, decay, momentum, eps):
     """TF1 ApplyCenteredRMSProp: as `rmsprop_update`, plus ``mg += (g - mg)*(1 - decay)``.
 
@@ -128,7 +132,7 @@ def centered_rmsprop_update(var, mg, ms, mom, g, lr, decay, momentum, eps):
         var[i] -= m
 
 
-@numba.njit(cache=True)
+@_jit
 def keras_rmsprop_update(var, v, mom, g, lr, rho, momentum, eps):
     """Keras 3 RMSprop (velocity starts at ZEROS).
 
@@ -156,7 +160,7 @@ def keras_rmsprop_update(var, v, mom, g, lr, rho, momentum, eps):
             var[i] -= inc
 
 
-@numba.njit(cache=True)
+@_jit
 def keras_centered_rmsprop_update(var, mg, v, mom, g, lr, rho, momentum, eps):
     """Keras 3 RMSprop(centered=True): `keras_rmsprop_update` with ``mg = rho*mg + (1-rho)*g``.
 
@@ -186,7 +190,7 @@ def keras_centered_rmsprop_update(var, mg, v, mom, g, lr, rho, momentum, eps):
             var[i] -= inc
 
 
-@numba.njit(cache=True)
+@_jit
 def _adam_core(var, m, v, g, alpha, one_minus_b1, one_minus_b2, eps):
     """``m += (g-m)*(1-b1); v += (g*g-v)*(1-b2); var -= m*alpha / (sqrt(v) + eps)``.
 
@@ -201,7 +205,7 @@ def _adam_core(var, m, v, g, alpha, one_minus_b1, one_minus_b2, eps):
         var[i] -= (mi * alpha) / (np.sqrt(vi) + eps)
 
 
-@numba.njit(cache=True)
+@_jit
 def apply_adam(var, m, v, g, beta1_power, beta2_power, lr, beta1, beta2, eps):
     """TF1 ApplyAdam op, powers given: ``alpha = lr*sqrt(1 - b2p)/(1 - b1p)``, then `_adam_core`.
 
@@ -217,7 +221,7 @@ def apply_adam(var, m, v, g, beta1_power, beta2_power, lr, beta1, beta2, eps):
                dt(_f32(eps)))
 
 
-@numba.njit(cache=True)
+@_jit
 def tf1_beta_power(beta, t):
     """``beta**t`` as TF1 Adam keeps it: a float32 variable times float32(beta) each step."""
     b = np.float32(beta)
@@ -227,7 +231,7 @@ def tf1_beta_power(beta, t):
     return p
 
 
-@numba.njit(cache=True)
+@_jit
 def adam_update(var, m, v, g, lr, beta1, beta2, eps, t):
     """TF1 AdamOptimizer step `t` (1 on the first step): `apply_adam` with TF1's float32 powers.
 
@@ -239,7 +243,7 @@ def adam_update(var, m, v, g, lr, beta1, beta2, eps, t):
                lr, beta1, beta2, eps)
 
 
-@numba.njit(cache=True)
+@_jit
 def keras_adam_update(var, m, v, g, lr, beta1, beta2, eps, t):
     """Keras 3 Adam step `t` (= iterations + 1): powers ``cast(beta, T) ** cast(t, T)``.
 
@@ -257,7 +261,7 @@ def keras_adam_update(var, m, v, g, lr, beta1, beta2, eps, t):
     _adam_core(var, m, v, g, alpha, dt(1.0 - beta1), dt(1.0 - beta2), dt(eps))
 
 
-@numba.njit(cache=True)
+@_jit
 def keras_sgd_update(var, m, g, lr, momentum=0.0, nesterov=False):
     """Keras 3 SGD: ``m = m*mom - g*lr; w += m`` (nesterov ``w += m*mom - g*lr``).
 
