@@ -19,10 +19,14 @@ class name_scope:
 
     def __enter__(self):
         _scopes.append(self.name)
-        return "/".join(_scopes) + "/"
+        return _scope_prefix()
 
     def __exit__(self, *exc):
         _scopes.pop()
+
+
+def _scope_prefix():
+    return "".join(s + "/" for s in _scopes)
 
 
 def apply(op, *inputs):
@@ -55,7 +59,7 @@ def _record(op, inputs, outs, tapes):
     op.xs = tuple(t._value for t in inputs)
     op.ys = tuple(t._value for t in outs)
     op.out_ids = tuple(t._id for t in outs)
-    op.name = tapes[-1]._unique_name("/".join(_scopes + [op.type]))
+    op.name = tapes[-1]._unique_name(_scope_prefix() + op.type if _scopes else op.type)
     for i, t in enumerate(outs):
         t._node, t._index = op, i
     op.generation = 1 + max((t._node.generation for t in inputs if t._node is not None),
@@ -215,15 +219,9 @@ class GradientTape:
     def _backprop(self, op, grads, live):
         gys = [grads.get(i) for i in op.out_ids]
         gys = [np.zeros_like(y) if g is None else g for g, y in zip(gys, op.ys)]
-        op.needs = tuple(t._id in live and t.dtype.is_floating for t in op.inputs)
-        if not any(op.needs):
-            return
-        gxs = op.backward(*gys)
-        for t, gx, need in zip(op.inputs, gxs, op.needs):
-            if gx is None or not need:
-                continue
-            gx = _checked_grad(op, t, unbroadcast(np.asarray(gx), t._value.shape))
-            grads[t._id] = grads[t._id] + gx if t._id in grads else gx
+        for t, gx in zip(op.inputs, node_backward(op, gys, live)):
+            if gx is not None:
+                grads[t._id] = grads[t._id] + gx if t._id in grads else gx
 
     def _check_dtypes(self, targets, sources):
         for t in targets:
@@ -255,6 +253,21 @@ class GradientTape:
                 op.release()
         self.nodes = []
         self._tracked = {}
+
+
+def node_backward(op, gys, live):
+    """One chain-rule step: op.backward on the output gradients `gys`, for the inputs whose id
+    is in `live`, broadcasting undone and checked. One gradient (or None) per input.
+
+    The tape's walk calls this for every node; tools (minigrad.graph.trace) call it too.
+    """
+    op.needs = tuple(t._id in live and t._value.dtype.kind == "f" for t in op.inputs)
+    if not any(op.needs):
+        return [None] * len(op.inputs)
+    gxs = op.backward(*gys)
+    return [None if gx is None or not need else
+            _checked_grad(op, t, unbroadcast(np.asarray(gx), t._value.shape))
+            for t, gx, need in zip(op.inputs, gxs, op.needs)]
 
 
 def _as_array(ct, target):
