@@ -47,6 +47,9 @@ def as_dtype(value):
     """Map a DType, numpy dtype, type or name to a DType; TypeError for anything else."""
     if isinstance(value, DType):
         return value
+    hit = _ALL.get(value) if isinstance(value, np.dtype) else None
+    if hit is not None:            # the hot path: a Tensor asking for its own dtype
+        return hit
     try:
         npd = np.dtype(value)
     except TypeError:

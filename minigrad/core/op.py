@@ -28,16 +28,18 @@ class Op:
     differentiable = True      # False: never recorded (argmax, equal, one_hot ...)
     tf_name = None             # TensorFlow's public name, for tables and tools
 
+    # set when the op is recorded (class-level defaults keep an unrecorded call cheap)
+    inputs = ()          # input Tensors
+    xs = ys = ()         # input / output arrays
+    out_ids = ()         # identities of the output Tensors
+    needs = ()           # per input: does it want a gradient in this backward pass
+    generation = 0       # 1 + the largest generation among the inputs' producers
+    _tapes = 0           # how many live tapes hold this node
+
     def __init__(self, **attrs):
         self.attrs = attrs
         self.__dict__.update(attrs)
-        self.inputs = ()        # input Tensors, set when recorded
-        self.xs = self.ys = ()  # input / output arrays, set when recorded
-        self.out_ids = ()
-        self.needs = ()
         self.name = type(self).__name__
-        self.generation = 0
-        self._tapes = 0         # how many live tapes hold this node
 
     @property
     def type(self):

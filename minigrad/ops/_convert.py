@@ -11,7 +11,7 @@ def tensor(x, dtype=None):
 def pair(opname, x, y):
     """Two operands of one dtype: a non-tensor takes the tensor's dtype; two tensors must agree."""
     if isinstance(x, Tensor) and isinstance(y, Tensor):
-        if x.dtype != y.dtype:
+        if x._value.dtype != y._value.dtype:
             raise TypeError(f"{opname}: operands have different dtypes, {x.dtype.name} "
                             f"{tuple(x.shape)} and {y.dtype.name} {tuple(y.shape)}; use mg.cast")
         return x, y
@@ -26,6 +26,8 @@ def pair(opname, x, y):
 
 
 def _like(opname, value, t):
+    if isinstance(value, (int, float)) and t._value.dtype.kind == "f":
+        return Tensor(np.asarray(value, t._value.dtype))    # the common case, kept cheap
     try:
         return convert_to_tensor(value, t.dtype)
     except TypeError as e:
@@ -33,6 +35,8 @@ def _like(opname, value, t):
 
 
 def broadcast_shape(opname, *shapes):
+    if len(shapes) == 2 and shapes[0] == shapes[1]:
+        return shapes[0]
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:

@@ -175,7 +175,7 @@ def clip_by_value(t, clip_value_min, clip_value_max, name=None):
 # --- unary ---------------------------------------------------------------------------------
 def _unary(op_cls, x):
     x = tensor(x)
-    if not x.dtype.is_floating and op_cls.float_only:
+    if op_cls.float_only and x._value.dtype.kind != "f":
         raise TypeError(f"{op_cls.tf_name}: expected a floating tensor, got {x.dtype.name}")
     return apply(op_cls(), x)
 
