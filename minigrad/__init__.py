@@ -9,6 +9,7 @@
 from minigrad.core import (DType, GradientTape, Tensor, TensorShape, Variable, as_dtype,
                            bool_ as bool, constant, convert_to_tensor, float16, float32, float64,
                            int32, int64, is_tensor, name_scope, uint8)
+from minigrad.core.function import function
 from minigrad.core.op import REGISTRY as op_registry
 from minigrad.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat, divide, equal,
                           exp, expand_dims, fill, gather, greater, greater_equal, identity, less,

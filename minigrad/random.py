@@ -3,6 +3,7 @@ parity copies initial weights across instead)."""
 import numpy as np
 
 from minigrad.core import Tensor, as_dtype, float32
+from minigrad.core.function import refuse_while_tracing
 
 _state = {"rng": np.random.default_rng(), "seed": None}
 
@@ -15,6 +16,7 @@ def set_seed(seed):
 
 def generator(seed=None):
     """The global stream, or a fresh one for an op-level seed."""
+    refuse_while_tracing("a random draw")
     if seed is None:
         return _state["rng"]
     return np.random.default_rng([int(seed), _state["seed"] or 0])

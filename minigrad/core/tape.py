@@ -9,6 +9,7 @@ from minigrad.core.tensor import Tensor, Variable
 
 _active = []        # tapes recording now, innermost last
 _scopes = []        # name_scope stack
+_tracer = None      # set while mg.function traces a call (minigrad.core.function)
 
 
 class name_scope:
@@ -40,6 +41,8 @@ def apply(op, *inputs):
         tapes = [tape for tape in _active if tape._tracks_any(inputs)]
         if tapes:
             _record(op, inputs, outs, tapes)
+    if _tracer is not None:
+        _tracer.forward(op, inputs, outs)
     return outs[0] if single else outs
 
 
@@ -173,26 +176,37 @@ class GradientTape:
         if self._used and not self.persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
                                "set of gradients (or jacobians); use persistent=True")
-        if self in _active and not self.persistent:
-            pass   # TF allows this (with a warning); the recording simply continues
         targets, flat_sources = _flatten(target), _flatten(sources)
         self._check_dtypes(targets, flat_sources)
         grads = self._seed(targets, output_gradients)
-        wanted = {s._id: True for s in flat_sources}
-        live = self._reachable(flat_sources)
-        for op in reversed(self.nodes):
-            if not any(i in grads for i in op.out_ids):
-                continue
-            self._backprop(op, grads, live)
-            for i in op.out_ids:
-                if i not in wanted:
-                    grads.pop(i, None)
+        plan = self._plan(targets, flat_sources)
+        run_backward(plan, grads, {s._id: True for s in flat_sources})
         result = [self._result(grads.get(s._id), s, unconnected_gradients)
                   for s in flat_sources]
-        if not self.persistent:
+        if _tracer is not None:
+            _tracer.gradient(self, targets, output_gradients, plan, flat_sources, result,
+                             unconnected_gradients)
+        elif not self.persistent:
             self._used = True
             self._release()
         return _pack_like(sources, result)
+
+    def _plan(self, targets, sources):
+        """The backward pass as data: [(node, needs)] in the order to run them. A node is in
+        the plan when a gradient reaches one of its outputs and some input needs one back."""
+        live = self._reachable(sources)
+        reached = {t._id: True for t in targets}
+        plan = []
+        for op in reversed(self.nodes):
+            if not any(i in reached for i in op.out_ids):
+                continue
+            needs = tuple(t._id in live and t._value.dtype.kind == "f" for t in op.inputs)
+            if any(needs):
+                plan.append((op, needs))
+                for t, need in zip(op.inputs, needs):
+                    if need:
+                        reached[t._id] = True
+        return plan
 
     def _seed(self, targets, output_gradients):
         cts = _flatten(output_gradients) if output_gradients is not None else [None] * len(targets)
@@ -215,13 +229,6 @@ class GradientTape:
                 for i in op.out_ids:
                     live[i] = True
         return live
-
-    def _backprop(self, op, grads, live):
-        gys = [grads.get(i) for i in op.out_ids]
-        gys = [np.zeros_like(y) if g is None else g for g, y in zip(gys, op.ys)]
-        for t, gx in zip(op.inputs, node_backward(op, gys, live)):
-            if gx is not None:
-                grads[t._id] = grads[t._id] + gx if t._id in grads else gx
 
     def _check_dtypes(self, targets, sources):
         for t in targets:
@@ -255,19 +262,41 @@ class GradientTape:
         self._tracked = {}
 
 
+def run_backward(plan, grads, wanted):
+    """Walk a plan: each node's backward on its outputs' gradients, summed into its inputs'.
+    `grads` maps tensor id -> gradient array and is updated in place; gradients of tensors not
+    `wanted` are dropped as soon as their node has used them."""
+    for op, needs in plan:
+        gys = [grads.get(i) for i in op.out_ids]
+        if all(g is None for g in gys):
+            continue
+        gys = [np.zeros_like(y) if g is None else g for g, y in zip(gys, op.ys)]
+        for t, gx in zip(op.inputs, _node_step(op, gys, needs)):
+            if gx is not None:
+                grads[t._id] = grads[t._id] + gx if t._id in grads else gx
+        for i in op.out_ids:
+            if i not in wanted:
+                grads.pop(i, None)
+
+
 def node_backward(op, gys, live):
     """One chain-rule step: op.backward on the output gradients `gys`, for the inputs whose id
     is in `live`, broadcasting undone and checked. One gradient (or None) per input.
 
-    The tape's walk calls this for every node; tools (minigrad.graph.trace) call it too.
+    The tape's walk runs the same step for every node; tools (minigrad.graph.trace) call this.
     """
-    op.needs = tuple(t._id in live and t._value.dtype.kind == "f" for t in op.inputs)
-    if not any(op.needs):
+    needs = tuple(t._id in live and t._value.dtype.kind == "f" for t in op.inputs)
+    return _node_step(op, gys, needs)
+
+
+def _node_step(op, gys, needs):
+    op.needs = needs
+    if not any(needs):
         return [None] * len(op.inputs)
     gxs = op.backward(*gys)
     return [None if gx is None or not need else
             _checked_grad(op, t, unbroadcast(np.asarray(gx), t._value.shape))
-            for t, gx, need in zip(op.inputs, gxs, op.needs)]
+            for t, gx, need in zip(op.inputs, gxs, needs)]
 
 
 def _as_array(ct, target):

@@ -137,14 +137,17 @@ class Variable(Tensor):
 
     def assign(self, value):
         self._value[...] = self._checked(value, "assign")
+        _replay_effect(lambda v: self.assign(v), value)
         return self
 
     def assign_add(self, delta):
         self._value += self._checked(delta, "assign_add")
+        _replay_effect(lambda v: self.assign_add(v), delta)
         return self
 
     def assign_sub(self, delta):
         self._value -= self._checked(delta, "assign_sub")
+        _replay_effect(lambda v: self.assign_sub(v), delta)
         return self
 
     def _checked(self, value, opname):
@@ -158,6 +161,21 @@ class Variable(Tensor):
         body = np.array2string(self._value, separator=", ", threshold=20)
         return (f"<mg.Variable '{self.name}' shape={tuple(self.shape)} "
                 f"dtype={self.dtype.name}, numpy={body}>")
+
+
+def _replay_effect(fn, value):
+    """Under mg.function, an assign is replayed on each call (see core.function)."""
+    from minigrad.core import tape
+    if tape._tracer is not None:
+        t = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        tape._tracer.effect(fn, [t])
+
+
+def _refuse_inside_function(value, what):
+    from minigrad.core import tape
+    if tape._tracer is not None and value._id in tape._tracer.known:
+        raise RuntimeError(f"{what} inside mg.function would freeze a traced value; use the "
+                           f"tensor itself")
 
 
 def _default_dtype(value):
@@ -186,6 +204,7 @@ def _to_array(value, dtype=None):
 def constant(value, dtype=None, shape=None, name=None):
     """A new Tensor holding `value` (copied), with TF's default dtypes."""
     if isinstance(value, Tensor):
+        _refuse_inside_function(value, "mg.constant(tensor)")
         value = value._value
     arr = np.array(_to_array(value, dtype), copy=True)
     if shape is not None:

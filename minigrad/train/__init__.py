@@ -1,4 +1,6 @@
 """`mg.train`: TensorFlow 1's optimizers, with TF1's exact update forms (fused kernels)."""
+import numpy as np
+
 from minigrad.kernels import optim as K
 from minigrad.train.optimizer import Optimizer
 
@@ -58,10 +60,19 @@ class AdamOptimizer(Optimizer):
                  use_locking=False, name="Adam"):
         super().__init__(learning_rate, name)
         self.beta1, self.beta2, self.epsilon = beta1, beta2, epsilon
+        self.beta1_power = self.beta2_power = None
+
+    def _prepare_step(self):
+        # TF1 keeps beta^t in float32 variables, multiplied by float32(beta) after each step
+        b1, b2 = np.float32(self.beta1), np.float32(self.beta2)
+        if self.beta1_power is None:
+            self.beta1_power, self.beta2_power = b1, b2
+        else:
+            self.beta1_power, self.beta2_power = self.beta1_power * b1, self.beta2_power * b2
 
     def _update(self, var, g, slots):
-        K.adam_update(var, slots["m"], slots["v"], g, self._lr(), self.beta1, self.beta2,
-                      self.epsilon, self.iterations + 1)
+        K.apply_adam(var, slots["m"], slots["v"], g, float(self.beta1_power),
+                     float(self.beta2_power), self._lr(), self.beta1, self.beta2, self.epsilon)
 
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "RMSPropOptimizer",

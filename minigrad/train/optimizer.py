@@ -6,6 +6,7 @@ A subclass names its slots and gives `_update(var, g, slots)`, which calls one f
 import numpy as np
 
 from minigrad.core import GradientTape, Tensor, Variable
+from minigrad.core.function import record_effect
 
 
 class Optimizer:
@@ -44,12 +45,19 @@ class Optimizer:
         if not live:
             raise ValueError(f"{self.name}: no gradients provided for any variable: "
                              f"{[v.name for _, v in pairs]}")
+        self._apply_step(live)
+        # under mg.function, the same update replays on each call's new gradients
+        grads = [g if isinstance(g, Tensor) else Tensor(np.asarray(g)) for g, _ in live]
+        variables = [v for _, v in live]
+        record_effect(lambda *gs: self._apply_step(list(zip(gs, variables))), grads)
+        if global_step is not None:
+            global_step.assign_add(1)
+
+    def _apply_step(self, live):
         self._prepare_step()
         for g, v in live:
             self._apply_one(g, v)
         self.iterations += 1
-        if global_step is not None:
-            global_step.assign_add(1)
 
     def _apply_one(self, g, v):
         if not isinstance(v, Variable):

@@ -1,0 +1,207 @@
+"""`mg.function`: trace a step once, then replay it as a plan of kernel calls.
+
+The first call (for each input signature) runs the Python function eagerly while a tracer
+writes down what happened: every op's forward (the op instance, which tensors went in and
+came out), every `tape.gradient` as its backward plan (core.tape._plan), and every effect
+(optimizer updates, variable assigns). Later calls replay that list on the new inputs'
+arrays: no Tensors, no tape bookkeeping, no argument checks, the same arithmetic. The eager
+path is unchanged; tests hold the replay to bit-for-bit parity with it.
+
+Like tf.function, Python control flow and Python values are frozen at trace time; a new
+input shape or dtype traces again. Randomness drawn in numpy inside the function would be
+frozen too, so the random ops refuse to run while tracing: pass random tensors in as arguments.
+"""
+import numpy as np
+
+from minigrad.core import tape as tape_mod
+from minigrad.core.tape import _pack_like, _flatten, run_backward
+from minigrad.core.tensor import Tensor, Variable
+
+
+class TracingError(RuntimeError):
+    pass
+
+
+def tracing():
+    return tape_mod._tracer is not None
+
+
+def refuse_while_tracing(what):
+    if tape_mod._tracer is not None:
+        raise TracingError(f"{what} inside mg.function would be frozen at its traced value; "
+                           f"draw it outside the function and pass it in as an argument")
+
+
+def record_effect(fn, tensors):
+    """Replay `fn(*arrays)` at this point of the step, with the arrays of `tensors`."""
+    if tape_mod._tracer is not None:
+        tape_mod._tracer.effect(fn, tensors)
+
+
+class _Tracer:
+    def __init__(self):
+        self.steps = []          # callables taking the value table `vals` (tensor id -> array)
+        self.captured = {}       # tensor id -> array, for tensors made outside the trace
+        self.known = {}          # ids produced or fed inside the trace
+
+    def _ref(self, t):
+        if t._id not in self.known and t._id not in self.captured:
+            # a Variable's array is updated in place, so capturing the object keeps it live
+            self.captured[t._id] = t._value
+        return t._id
+
+    def feed(self, t):
+        self.known[t._id] = True
+
+    def forward(self, op, inputs, outs):
+        ins = tuple(self._ref(t) for t in inputs)
+        out_ids = tuple(t._id for t in outs)
+        for i in out_ids:
+            self.known[i] = True
+        detach = any(type(t) is Variable for t in inputs)
+        self.steps.append(_ForwardStep(op, ins, out_ids, detach))
+
+    def gradient(self, tape, targets, output_gradients, plan, sources, result, unconnected):
+        t_ids = tuple(self._ref(t) for t in targets)
+        cts = (None,) * len(targets) if output_gradients is None else tuple(
+            self._ref(c) if isinstance(c, Tensor) else np.asarray(c)
+            for c in _flatten(output_gradients))
+        s_ids = tuple(s._id for s in sources)
+        r_ids = tuple(None if r is None else r._id for r in result)
+        for r in result:
+            if r is not None:
+                self.known[r._id] = True
+        self.steps.append(_GradientStep(plan, t_ids, cts, s_ids, r_ids, unconnected))
+
+    def effect(self, fn, tensors):
+        self.steps.append(_EffectStep(fn, tuple(self._ref(t) for t in tensors)))
+
+
+class _ForwardStep:
+    __slots__ = ("op", "ins", "outs", "detach")
+
+    def __init__(self, op, ins, outs, detach):
+        self.op, self.ins, self.outs, self.detach = op, ins, outs, detach
+
+    def __call__(self, vals):
+        op = self.op
+        xs = tuple(vals[i] for i in self.ins)
+        ys = op.forward(*xs)
+        ys = ys if isinstance(ys, tuple) else (ys,)
+        ys = tuple(y.copy() if self.detach and isinstance(y, np.ndarray) and y.base is not None
+                   else (y if type(y) is np.ndarray else np.asarray(y)) for y in ys)
+        op.xs, op.ys = xs, ys
+        for i, y in zip(self.outs, ys):
+            vals[i] = y
+
+
+class _GradientStep:
+    __slots__ = ("plan", "targets", "cts", "sources", "results", "unconnected")
+
+    def __init__(self, plan, targets, cts, sources, results, unconnected):
+        self.plan, self.targets, self.cts = plan, targets, cts
+        self.sources, self.results, self.unconnected = sources, results, unconnected
+
+    def __call__(self, vals):
+        grads = {}
+        for t, ct in zip(self.targets, self.cts):
+            y = vals[t]
+            g = np.ones_like(y) if ct is None else (vals[ct] if isinstance(ct, int) else ct)
+            grads[t] = grads[t] + g if t in grads else g
+        run_backward(self.plan, grads, dict.fromkeys(self.sources, True))
+        for s, r in zip(self.sources, self.results):
+            if r is not None:
+                g = grads.get(s)
+                vals[r] = np.zeros_like(vals[s]) if g is None else g
+
+
+class _EffectStep:
+    __slots__ = ("fn", "ins")
+
+    def __init__(self, fn, ins):
+        self.fn, self.ins = fn, ins
+
+    def __call__(self, vals):
+        self.fn(*[vals[i] for i in self.ins])
+
+
+class _Plan:
+    def __init__(self, tracer, feed_ids, outputs):
+        self.steps = tracer.steps
+        self.captured = tracer.captured
+        self.feed_ids = feed_ids
+        self.outputs = outputs            # the traced return value, structure kept
+        # outputs made inside the trace are rebuilt from the new values; anything else
+        # (Python values, Variables, captured tensors) is returned as it was
+        self.out_ids = [t._id if isinstance(t, Tensor) and t._id in tracer.known
+                        and not isinstance(t, Variable) else None for t in _flatten(outputs)]
+
+    def run(self, arrays):
+        vals = dict(self.captured)
+        for i, a in zip(self.feed_ids, arrays):
+            vals[i] = a
+        for step in self.steps:
+            step(vals)
+        flat = [Tensor(vals[i]) if i is not None else o
+                for i, o in zip(self.out_ids, _flatten(self.outputs))]
+        return _pack_like(self.outputs, flat)
+
+
+class Function:
+    """A Python function traced once per input signature and replayed as a plan."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.plans = {}
+        self.__doc__ = fn.__doc__
+        self.__name__ = getattr(fn, "__name__", "function")
+
+    def __call__(self, *args):
+        arrays, key = [], []
+        for a in args:
+            if isinstance(a, (Tensor, np.ndarray)):
+                v = a._value if isinstance(a, Tensor) else a
+                if isinstance(a, Variable):
+                    raise TypeError(f"{self.__name__}: pass Variables by closure, not as "
+                                    f"arguments (they are captured by reference)")
+                arrays.append(v)
+                key.append(("array", v.shape, v.dtype.str))
+            else:
+                key.append(("py", repr(a)))
+        key = tuple(key)
+        plan = self.plans.get(key)
+        if plan is None:
+            plan, out = self._trace(args)
+            self.plans[key] = plan
+            return out
+        return plan.run(arrays)
+
+    def _trace(self, args):
+        if tape_mod._tracer is not None:
+            raise TracingError("mg.function calls cannot be nested")
+        tracer = _Tracer()
+        feeds, call_args = [], []
+        for a in args:
+            if isinstance(a, (Tensor, np.ndarray)):
+                t = Tensor(a._value if isinstance(a, Tensor) else np.asarray(a))
+                tracer.feed(t)
+                feeds.append(t._id)
+                call_args.append(t)
+            else:
+                call_args.append(a)
+        tape_mod._tracer = tracer
+        try:
+            out = self.fn(*call_args)
+        finally:
+            tape_mod._tracer = None
+        return _Plan(tracer, feeds, out), out
+
+    def trace_count(self):
+        return len(self.plans)
+
+
+def function(fn=None, **kwargs):
+    """Decorator: `@mg.function` (or `mg.function(fn)`), as tf.function."""
+    if fn is None:
+        return lambda f: Function(f)
+    return Function(fn)
