@@ -51,6 +51,8 @@ def parse_args(argv):
     p.add_argument("--data-dir", default=os.environ.get("MINIGRAD_DATA_DIR"),
                    help="real data laid out as ../shared/data (default: embedded/generated; "
                         "env MINIGRAD_DATA_DIR)")
+    p.add_argument("--compiled", action="store_true",
+                   help="run minigrad's step through mg.function (traced once, replayed)")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -87,7 +89,7 @@ def main(argv=None):
         for dtype in dtypes:
             case = CASES[name]()
             results.append(run_case(case, np.dtype(dtype).type, args.steps, args.data_dir,
-                                    args.device, progress=progress))
+                                    args.device, progress=progress, compiled=args.compiled))
             print_table([results[-1]], header=len(results) == 1)
     ok = sum(r.passed for r in results)
     for r in results:

@@ -82,7 +82,8 @@ class Case:
     def init_weights(self, rng, dtype):
         raise NotImplementedError
 
-    def build_minigrad(self, weights, data, dtype):
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        """compiled=True: the training step wrapped in mg.function (traced once, replayed)."""
         raise NotImplementedError
 
     def build_tf(self, weights, data, dtype, device="cpu"):
@@ -175,7 +176,8 @@ def _tensors_diff(kind, mine, theirs, tol):
     return worst, failure
 
 
-def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progress=None):
+def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progress=None,
+             compiled=False):
     """Run one case in both engines from the same initial weights; return a Comparison."""
     steps = case.steps if steps is None else steps
     data = case.data(data_dir, dtype)
@@ -184,7 +186,8 @@ def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progr
     runs = {}
     for engine in ("minigrad", "tensorflow"):
         if engine == "minigrad":
-            trainer = case.build_minigrad(dict(weights), data, dtype)
+            trainer = (case.build_minigrad(dict(weights), data, dtype, compiled=True)
+                       if compiled else case.build_minigrad(dict(weights), data, dtype))
         else:
             trainer = case.build_tf(dict(weights), data, dtype, device)
         tick = progress(f"{case.name} {np.dtype(dtype).name} {engine}", steps) if progress \

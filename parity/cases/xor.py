@@ -18,12 +18,14 @@ def _accuracy(h, y):
 
 
 class MinigradXor(Trainer):
-    def __init__(self, layers, weights, data, lr):
+    def __init__(self, layers, weights, data, lr, compiled=False):
         self.x, self.y = mg.constant(data[0]), mg.constant(data[1])
         self.layers = layers
         self.params = {n: mg.Variable(w, name=n) for n, w in weights.items()}
         self.var_list = list(self.params.values())
         self.opt = mg.train.GradientDescentOptimizer(lr)
+        if compiled:      # the same step, traced once and replayed (mg.function)
+            self.step = mg.function(self.step)
 
     def hypothesis(self):
         h = self.x
@@ -146,8 +148,8 @@ class _XorCase(Case):
             w[f"b{i}"] = rng.standard_normal((b,))
         return w
 
-    def build_minigrad(self, weights, data, dtype):
-        return MinigradXor(self.layers, weights, data, self.learning_rate)
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        return MinigradXor(self.layers, weights, data, self.learning_rate, compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return SessionXor(self.layers, weights, data, self.learning_rate, dtype, device)
