@@ -85,8 +85,12 @@ class _ForwardStep:
 
     def __call__(self, vals):
         op = self.op
-        xs = tuple(vals[i] for i in self.ins)
+        xs = tuple([vals[i] for i in self.ins])
         ys = op.forward(*xs)
+        if type(ys) is np.ndarray and not self.detach:     # the common case, kept short
+            op.xs, op.ys = xs, (ys,)
+            vals[self.outs[0]] = ys
+            return
         ys = ys if isinstance(ys, tuple) else (ys,)
         ys = tuple(y.copy() if self.detach and isinstance(y, np.ndarray) and y.base is not None
                    else (y if type(y) is np.ndarray else np.asarray(y)) for y in ys)
@@ -96,11 +100,12 @@ class _ForwardStep:
 
 
 class _GradientStep:
-    __slots__ = ("plan", "targets", "cts", "sources", "results", "unconnected")
+    __slots__ = ("plan", "targets", "cts", "sources", "results", "unconnected", "wanted")
 
     def __init__(self, plan, targets, cts, sources, results, unconnected):
         self.plan, self.targets, self.cts = plan, targets, cts
         self.sources, self.results, self.unconnected = sources, results, unconnected
+        self.wanted = dict.fromkeys(sources, True)
 
     def __call__(self, vals):
         grads = {}
@@ -108,7 +113,7 @@ class _GradientStep:
             y = vals[t]
             g = np.ones_like(y) if ct is None else (vals[ct] if isinstance(ct, int) else ct)
             grads[t] = grads[t] + g if t in grads else g
-        run_backward(self.plan, grads, dict.fromkeys(self.sources, True))
+        run_backward(self.plan, grads, self.wanted)
         for s, r in zip(self.sources, self.results):
             if r is not None:
                 g = grads.get(s)
