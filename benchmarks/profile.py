@@ -1,0 +1,101 @@
+"""Where one XOR training step's time goes: cProfile, grouped by layer of the engine.
+
+    python -m benchmarks.profile [--model xor] [--steps 3000]
+"""
+import cProfile
+import pstats
+import sys
+import time
+
+import numpy as np
+
+# (label, test on (filename, function name)), first match wins
+LAYERS = [
+    ("optimizer (minimize, apply_gradients, update kernel)",
+     lambda f, fn: any(p in f for p in ("minigrad/train", "minigrad/optimizers",
+                                        "kernels/optim"))),
+    ("tape: recording and the backward walk (core/tape.py)",
+     lambda f, fn: "minigrad/core/tape.py" in f),
+    ("Tensor / Variable objects (core/tensor.py)", lambda f, fn: "minigrad/core/tensor.py" in f),
+    ("Op objects (core/op.py)", lambda f, fn: "minigrad/core/op.py" in f),
+    ("ops: dispatch, conversion, forward/backward bodies (ops/)",
+     lambda f, fn: "minigrad/ops" in f),
+    ("numpy (C functions and numpy's Python)",
+     lambda f, fn: "numpy" in fn or "/numpy/" in f),
+    ("the model's own Python (parity case)", lambda f, fn: "/parity/" in f),
+    ("Python built-ins (isinstance, len, dict, ...)", lambda f, fn: f == "~"),
+]
+
+
+def _layer(filename, func):
+    for label, test in LAYERS:
+        if test(filename, func):
+            return label
+    return "other"
+
+
+def _short(filename):
+    for root in ("/site-packages/", "/minigrad/", "/work/"):
+        if root in filename:
+            return filename.split(root)[-1]
+    return filename
+
+
+def _trainer(model):
+    import parity.cases  # noqa: F401
+    from parity.harness import CASES
+    case = CASES[model]()
+    w = {k: np.asarray(v, np.float32) for k, v in
+         case.init_weights(np.random.default_rng(0), np.float32).items()}
+    return case.build_minigrad(w, case.data(None, np.float32), np.float32)
+
+
+def profile_xor(model="xor", steps=3000):
+    """Unprofiled µs per step, then cProfile's split of the step by engine layer."""
+    t = _trainer(model)
+    for i in range(200):
+        t.step(i)
+    t0 = time.perf_counter()
+    for i in range(steps):
+        t.step(i)
+    plain_us = (time.perf_counter() - t0) / steps * 1e6
+    prof = cProfile.Profile()
+    prof.enable()
+    for i in range(steps):
+        t.step(i)
+    prof.disable()
+    stats = pstats.Stats(prof).stats
+    layers, funcs, ops = {}, [], 0
+    for (f, line, fn), (cc, nc, tt, ct, callers) in stats.items():
+        layers[_layer(f, fn)] = layers.get(_layer(f, fn), 0.0) + tt
+        funcs.append((tt, nc, fn if f == "~" else f"{_short(f)}:{line}({fn})"))
+        if f.endswith("core/tape.py") and fn == "apply":
+            ops = nc / steps
+    total = sum(layers.values())
+    return {"model": model, "steps": steps, "step_us": plain_us,
+            "profiled_step_us": total / steps * 1e6, "ops_per_step": ops,
+            "us_per_op": plain_us / ops if ops else None,
+            "layers": sorted(([k, v / total] for k, v in layers.items()), key=lambda kv: -kv[1]),
+            "top": [[name, tt / total, nc / steps] for tt, nc, name in
+                    sorted(funcs, reverse=True)[:15]]}
+
+
+def format_profile(p):
+    lines = [f"{p['model']}: {p['step_us']:.1f} us per training step unprofiled "
+             f"({p['ops_per_step']:.0f} ops recorded per step: "
+             f"{p['us_per_op'] or float('nan'):.2f} us per op, forward+backward+update)", ""]
+    lines += ["| layer | share of the profiled step |", "|---|---:|"]
+    lines += [f"| {k} | {v:.0%} |" for k, v in p["layers"]]
+    lines += ["", "| function (top by own time) | share | calls per step |", "|---|---:|---:|"]
+    lines += [f"| `{name}` | {share:.1%} | {calls:.0f} |" for name, share, calls in p["top"]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.profile")
+    ap.add_argument("--model", default="xor")
+    ap.add_argument("--steps", type=int, default=3000)
+    a = ap.parse_args()
+    print(format_profile(profile_xor(a.model, a.steps)))
+    sys.exit(0)

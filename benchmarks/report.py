@@ -1,0 +1,344 @@
+"""BENCHMARKS.md from one run's numbers: tables, a chart of the ratios, and each target of
+issue 6 item 5 judged from the numbers (met, or by how much it misses)."""
+import json
+from pathlib import Path
+
+from benchmarks.models import MODES, PEER_MODES, TF_MODES
+
+CHART = "benchmarks/results/ratios.png"
+JSON = "benchmarks/results/benchmarks.json"
+IMPORT_S, COLD_S, WARM_S = 0.7, 15.0, 1.0
+RECURRENT_RATIO, CONV_SHARE, CNN_MS = 0.5, 0.5, 6.0
+
+
+def _ok(r):
+    return isinstance(r, dict) and r.get("status") == "ok"
+
+
+def _ms(x):
+    return "—" if x is None else f"{x:.4g}"
+
+
+# --- tables -------------------------------------------------------------------------------
+def models_table(result):
+    recs = result.get("models", [])
+    if not recs:
+        return "(no models measured)"
+    modes = [m for m in MODES if any(m in r["modes"] for r in recs)]
+    head = ["model", "minigrad ms"] + [f"{m} ms" for m in modes if m != "minigrad"] + \
+        ["TF best", "minigrad / TF best"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in recs:
+        cells = [r["model"], _spread(r["modes"].get("minigrad"))]
+        cells += [_spread(r["modes"].get(m)) for m in modes if m != "minigrad"]
+        cells += [r["tf_best_mode"] or "—", _ratio(r["ratio_vs_tf_best"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _spread(m):
+    if m is None:
+        return "—"
+    if not _ok(m):
+        return m.get("status", "—")
+    return f"**{_ms(m['median_ms'])}** ({_ms(m['min_ms'])}–{_ms(m['max_ms'])})"
+
+
+def _ratio(x):
+    return "—" if x is None else f"{x:.2f}x"
+
+
+def ratios_table(result):
+    recs = result.get("models", [])
+    modes = [m for m in MODES if m != "minigrad" and any(_ok(r["modes"].get(m)) for r in recs)]
+    if not recs or not modes:
+        return ""
+    lines = ["| model | " + " | ".join(modes) + " |", "|---|" + "---:|" * len(modes)]
+    for r in recs:
+        lines.append(f"| {r['model']} | " + " | ".join(
+            _ratio(r["modes"][m].get("ratio")) if _ok(r["modes"].get(m)) else "—"
+            for m in modes) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(result):
+    recs = [r for r in result.get("models", []) if any(_ok(m) for m in r["modes"].values())]
+    modes = [m for m in MODES if any(_ok(r["modes"].get(m)) for r in recs)]
+    if not recs:
+        return ""
+    lines = ["| model | " + " | ".join(modes) + " |", "|---|" + "---:|" * len(modes)]
+    for r in recs:
+        cells = [f"{r['modes'][m]['peak_rss_mb']:.0f}" if _ok(r["modes"].get(m)) and
+                 r["modes"][m].get("peak_rss_mb") else "—" for m in modes]
+        lines.append(f"| {r['model']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def micro_tables(result):
+    micro = result.get("micro", {})
+    mg, tf = micro.get("minigrad", {}), micro.get("tf", {})
+    out = []
+    for key in (k for k in mg if k != "profile"):
+        out.append(f"#### {key}\n")
+        if not isinstance(mg[key], list):
+            out.append(f"minigrad: {mg[key].get('status')}\n")
+            continue
+        tf_rows = {r["what"]: r for r in tf.get(key, [])} if isinstance(tf.get(key), list) \
+            else {}
+        out += ["| benchmark | minigrad µs | GFLOP/s | TF eager µs | GFLOP/s | minigrad / TF |",
+                "|---|---:|---:|---:|---:|---:|"]
+        for r in mg[key]:
+            t = tf_rows.get(r["what"])
+            out.append(f"| {r['what']} | {r['us']:.4g} | {_gf(r)} | "
+                       f"{_ms(t['us']) if t else '—'} | {_gf(t) if t else '—'} | "
+                       f"{_ratio(r['us'] / t['us']) if t else '—'} |")
+        if isinstance(tf.get(key), dict):
+            out.append(f"\nTF eager: {tf[key].get('status')}")
+        out.append("")
+    return "\n".join(out)
+
+
+def _gf(r):
+    return f"{r['gflops']:.1f}" if r.get("gflops") else "—"
+
+
+def startup_tables(result):
+    s = result.get("startup")
+    if not s:
+        return ""
+    out = ["| import (fresh interpreter) | median s | min s | max s |", "|---|---:|---:|---:|"]
+    for k in ("import_minigrad", "import_tensorflow"):
+        v = s[k]
+        out.append(f"| `{k.replace('_', ' ')}` | {v['median_s']:.3f} | {v['min_s']:.3f} | "
+                   f"{v['max_s']:.3f} |")
+    out += ["", "Launch of a fresh process to its first finished training step (seconds; in "
+                "brackets: imports + model build + the first step itself):", "",
+            "| model | minigrad, empty numba cache | minigrad, warm cache | TF Session | "
+            "TF tf.function |", "|---|---:|---:|---:|---:|"]
+    for name, fs in s["first_step"].items():
+        cells = [_first(fs.get(k)) for k in ("minigrad_cold_cache", "minigrad_warm_cache",
+                                              "tf_session", "tf_function")]
+        out.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def _first(v):
+    if not v:
+        return "—"
+    if v["status"] != "ok":
+        return v["status"]
+    return (f"**{v['launch_to_first_step_s']:.2f}** ({v['import_s']:.2f} + {v['build_s']:.2f} + "
+            f"{v['first_step_s']:.2f})")
+
+
+# --- targets (issue 6, item 5) ------------------------------------------------------------
+def targets(result):
+    """Every target of issue 6 item 5, judged from the numbers: met True/False, None = not
+    measured."""
+    recs = result.get("models", [])
+    out = []
+    add = lambda tid, text, subject, met, detail: out.append(   # noqa: E731
+        {"id": tid, "target": text, "subject": subject, "met": met, "detail": detail})
+    for r in recs:
+        add("a", "training step faster than TensorFlow's best mode", r["model"],
+            *_vs(r["ratio_vs_tf_best"], 1.0, r.get("tf_best_mode"), r))
+    for r in (r for r in recs if r.get("kind") == "recurrent"):
+        add("b", f"recurrent model at {RECURRENT_RATIO}x TF's best mode or less", r["model"],
+            *_vs(r["ratio_vs_tf_best"], RECURRENT_RATIO, r.get("tf_best_mode"), r, False))
+    add("b", f"conv2d forward+backward at {CONV_SHARE:.0%} or more of numpy's matmul GFLOP/s",
+        "conv2d", *_conv_target(result))
+    add("b", f"the CNN step at {CNN_MS:g} ms or less", "mnist_cnn", *_cnn_target(recs))
+    for r in recs:
+        for m in PEER_MODES:
+            add("c", f"faster than {m}", r["model"], *_peer(r, m))
+    out += _startup_targets(result)
+    return out
+
+
+def _vs(ratio, limit, mode, r, strict=True):
+    if ratio is None:
+        return None, "not measured"
+    detail = (f"{ratio:.2f}x (minigrad {_ms(r['minigrad_ms'])} ms, {mode} "
+              f"{_ms(r['tf_best_ms'])} ms)")
+    if ratio < limit or (not strict and ratio == limit):
+        return True, detail
+    return False, f"misses by {ratio / limit:.2f}x: {detail}"
+
+
+def _conv_target(result):
+    rows = result.get("micro", {}).get("minigrad", {})
+    conv, mm = rows.get("conv2d"), rows.get("matmul")
+    if not isinstance(conv, list) or not isinstance(mm, list):
+        st = conv.get("status") if isinstance(conv, dict) else "micro-benchmarks not run"
+        return None, f"not measured ({st})"
+    ceiling = max(r["gflops"] for r in mm if r["what"].startswith("numpy"))
+    fb = [r for r in conv if r["what"].endswith("forward+backward")]
+    flops = sum(r["gflops"] * r["us"] * 1e3 for r in fb)
+    gflops = flops / sum(r["us"] * 1e3 for r in fb)
+    share = gflops / ceiling
+    detail = f"{gflops:.1f} GFLOP/s = {share:.0%} of numpy's {ceiling:.1f}"
+    if share >= CONV_SHARE:
+        return True, detail
+    return False, f"misses by {CONV_SHARE / share:.2f}x: {detail}"
+
+
+def _cnn_target(recs):
+    r = next((r for r in recs if r["model"] == "mnist_cnn"), None)
+    if r is None or r["minigrad_ms"] is None:
+        return None, "not measured (no mnist_cnn case measured in this run)"
+    ms = r["minigrad_ms"]
+    if ms <= CNN_MS:
+        return True, f"{ms:.2f} ms"
+    return False, f"misses by {ms / CNN_MS:.2f}x: {ms:.2f} ms"
+
+
+def _peer(r, mode):
+    m = r["modes"].get(mode)
+    if not _ok(m):
+        return None, f"not measured ({m.get('status') if m else 'mode not selected'})"
+    if m.get("ratio") is None:
+        return None, "minigrad not measured"
+    detail = f"{m['ratio']:.2f}x (minigrad {_ms(r['minigrad_ms'])} ms, {mode} " \
+             f"{_ms(m['median_ms'])} ms)"
+    return (True, detail) if m["ratio"] < 1 else (False, f"misses by {m['ratio']:.2f}x: "
+                                                          f"{detail}")
+
+
+def _startup_targets(result):
+    s = result.get("startup")
+    out = []
+    add = lambda text, subject, met, detail: out.append(   # noqa: E731
+        {"id": "d", "target": text, "subject": subject, "met": met, "detail": detail})
+    if not s:
+        add("start-up and memory", "—", None, "not measured (run with --startup or --report)")
+    else:
+        t = s["import_minigrad"]["median_s"]
+        add(f"`import minigrad` under {IMPORT_S} s", "import", *_under(t, IMPORT_S, "s"))
+        for name, fs in s["first_step"].items():
+            for key, limit, what in (("minigrad_cold_cache", COLD_S, "empty numba cache"),
+                                     ("minigrad_warm_cache", WARM_S, "warm numba cache")):
+                v = fs.get(key, {})
+                add(f"first training step under {limit:g} s, {what}", name,
+                    *(_under(v["launch_to_first_step_s"], limit, "s") if _ok(v) else
+                      (None, f"not measured ({v.get('status')})")))
+    for r in result.get("models", []):
+        add("peak memory no higher than TensorFlow's (lowest TF mode)", r["model"],
+            *_rss(r))
+    return out
+
+
+def _under(x, limit, unit):
+    detail = f"{x:.3g} {unit}"
+    return (True, detail) if x < limit else (False, f"misses by {x / limit:.2f}x: {detail}")
+
+
+def _rss(r):
+    mg = r["modes"].get("minigrad", {})
+    tf = {m: r["modes"][m]["peak_rss_mb"] for m in TF_MODES
+          if _ok(r["modes"].get(m)) and r["modes"][m].get("peak_rss_mb")}
+    if not _ok(mg) or not mg.get("peak_rss_mb") or not tf:
+        return None, "not measured"
+    low = min(tf, key=tf.get)
+    detail = f"minigrad {mg['peak_rss_mb']:.0f} MiB, {low} {tf[low]:.0f} MiB"
+    if mg["peak_rss_mb"] <= tf[low]:
+        return True, detail
+    return False, f"misses by {mg['peak_rss_mb'] / tf[low]:.2f}x: {detail}"
+
+
+def targets_table(result):
+    lines = ["| | target | subject | status | numbers |", "|---|---|---|---|---|"]
+    for t in result.get("targets") or targets(result):
+        status = {True: "met", False: "**missed**", None: "not measured"}[t["met"]]
+        lines.append(f"| {t['id']} | {t['target']} | {t['subject']} | {status} | "
+                     f"{t['detail']} |")
+    return "\n".join(lines)
+
+
+# --- chart and the whole report -----------------------------------------------------------
+def chart(result, path):
+    """Grouped bars: minigrad's time / each mode's, per model (log scale; < 1 = minigrad wins)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    recs = [r for r in result.get("models", []) if r.get("minigrad_ms")]
+    modes = [m for m in MODES if m != "minigrad" and any(_ok(r["modes"].get(m)) for r in recs)]
+    if not recs or not modes:
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(recs) + 2), 4.2))
+    width = 0.8 / len(modes)
+    for j, m in enumerate(modes):
+        xs = [i + (j - (len(modes) - 1) / 2) * width for i in range(len(recs))]
+        ys = [r["modes"][m]["ratio"] if _ok(r["modes"].get(m)) else 0 for r in recs]
+        ax.bar(xs, ys, width, label=m)
+    ax.axhline(1.0, color="k", lw=1)
+    ax.axhline(RECURRENT_RATIO, color="k", lw=0.6, ls="--")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(recs)), [r["model"] for r in recs])
+    ax.set_ylabel("minigrad time / mode's time (lower is better)")
+    ax.set_title(f"Training step, {result['settings']['dtype']}, "
+                 f"{result['settings']['threads']} threads")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def write(result, out_dir):
+    out_dir = Path(out_dir)
+    png = chart(result, out_dir / CHART)
+    (out_dir / JSON).parent.mkdir(parents=True, exist_ok=True)
+    (out_dir / JSON).write_text(json.dumps(result, indent=1, default=float))
+    md = out_dir / "BENCHMARKS.md"
+    md.write_text(markdown(result, CHART if png else None))
+    return md
+
+
+def _load_note(m):
+    a, b = m.get("load_at_start"), m.get("load_at_end")
+    if a is None:
+        return ""
+    note = f"1-minute load average {a} at the start, {b} at the end"
+    if max(a, b or 0) > m["cores"]:
+        note += (f": more runnable work than the {m['cores']} cores, so other processes "
+                 f"shared the CPU and the numbers (multi-threaded BLAS above all) are noisier")
+    return note + ".\n"
+
+
+def markdown(result, chart_path):
+    m, s = result["machine"], result["settings"]
+    libs = ", ".join(f"{k} {v}" for k, v in m["libraries"].items())
+    parts = [
+        "# Benchmarks", "",
+        "Produced by:", "", "```", result["command"], "```", "",
+        f"{result['date']}. Machine: {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gib']} GiB; Python {m['python']}; {libs}.", "", _load_note(m),
+        f"Both engines on **{s['threads']} threads** (OMP/OpenBLAS/MKL/numba thread variables; "
+        f"TensorFlow's intra- and inter-op pools), {s['dtype']}. Each mode runs in its own "
+        f"worker process; after a warm-up the modes are timed in turn, A B C A B C ..., "
+        f"{s['repeat']} repetitions of about {s['rep_s'] * 1e3:.0f} ms each; the tables give "
+        f"the median (min–max) of the per-repetition ms per training step "
+        f"(forward, backward, update).", "",
+        "## Targets (issue 6, item 5), judged from the numbers below", "",
+        targets_table(result), "",
+        "## Training step, ms", "", models_table(result), "",
+        "Ratio minigrad / each mode (below 1: minigrad is faster):", "", ratios_table(result),
+        ""]
+    if chart_path:
+        parts += [f"![ratios]({chart_path})", ""]
+    parts += ["## Peak memory (RSS of each worker process, MiB)", "", memory_table(result), ""]
+    if result.get("startup"):
+        parts += ["## Start-up", "", startup_tables(result), ""]
+    if result.get("micro"):
+        parts += ["## Micro-benchmarks", "",
+                  "Median µs per call; GFLOP/s where FLOPs are defined. numpy's float32 matmul, "
+                  "timed in the same run, is the practical ceiling. TF eager runs the same code "
+                  "(the micro-benchmarks are written against TensorFlow's names).", "",
+                  micro_tables(result), ""]
+        prof = result["micro"].get("minigrad", {}).get("profile")
+        if isinstance(prof, dict) and "layers" in prof:
+            from benchmarks.profile import format_profile
+            parts += ["## Where an XOR step's time goes (cProfile)", "",
+                      format_profile(prof), ""]
+    return "\n".join(parts)
