@@ -3,6 +3,7 @@ import numpy as np
 
 from minigrad.kernels import optim as K
 from minigrad.train.optimizer import Optimizer
+from minigrad.train.checkpoint import Checkpoint
 
 
 class GradientDescentOptimizer(Optimizer):
@@ -76,4 +77,4 @@ class AdamOptimizer(Optimizer):
 
 
 __all__ = ["Optimizer", "GradientDescentOptimizer", "MomentumOptimizer", "RMSPropOptimizer",
-           "AdamOptimizer"]
+           "AdamOptimizer", "Checkpoint"]
