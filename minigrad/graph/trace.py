@@ -30,7 +30,8 @@ class Step:
 
     def __init__(self, op, inputs, outputs, upstream, local, passed):
         self.op, self.name, self.type = op, op.name, op.type
-        self.rule = (type(op).__doc__ or "").strip().splitlines()[0] if type(op).__doc__ else ""
+        doc = (type(op).__doc__ or "").strip()
+        self.rule = doc.splitlines()[0] if doc else ""
         self.inputs, self.outputs = inputs, outputs
         self.xs, self.ys = list(op.xs), list(op.ys)
         self.upstream, self.local, self.passed = upstream, local, passed
@@ -43,7 +44,8 @@ class Trace:
     """The steps of one backward walk (a sequence of `Step`), and every gradient it found.
 
     `print(trace)` shows the walk; `trace.gradient(t)` is d target / d t for any tensor of the
-    graph (None if the target does not depend on t); `trace.value(t)` is t's value.
+    graph, given as the Tensor or its label (None if the target does not depend on it);
+    `trace.target_value` is the target's value; `trace.step(name)` the step of one node.
     """
 
     def __init__(self, target_label, target_value, steps, grads, labels, sources):
@@ -68,6 +70,7 @@ class Trace:
                        f"{[s.name for s in self.steps]}")
 
     def gradient(self, t):
+        """d target / d t (an ndarray shaped like t), or None if t is not reached."""
         return self._grads.get(t._id) if isinstance(t, Tensor) else self._by_label(t)
 
     def _by_label(self, label):
@@ -80,9 +83,6 @@ class Trace:
     def gradients(self):
         """{label: gradient} for every tensor the walk reached, sources first."""
         return {self._labels[i]: g for i, g in self._grads.items() if i in self._labels}
-
-    def value(self, t):
-        return t._value
 
     def __repr__(self):
         return f"<Trace of {self.target}: {len(self.steps)} steps>"
@@ -109,7 +109,7 @@ def trace(target, sources=None, tape=None, names=None, verbose=True):
     source_list = _source_list(sources)
     live = _live(graph, source_list)
     steps, grads = _walk(graph.nodes, target, live, labels)
-    grads = _ordered(grads, source_list, labels)
+    grads = _sources_first(grads, source_list)
     out = Trace(labels[target._id], target._value, steps, grads, labels,
                 [labels[s._id] for s in source_list])
     if verbose:
@@ -186,7 +186,7 @@ def _walk(nodes, target, live, labels):
     return steps, grads
 
 
-def _ordered(grads, sources, labels):
+def _sources_first(grads, sources):
     first = [s._id for s in sources if s._id in grads]
     return {i: grads[i] for i in first + [i for i in grads if i not in first]}
 

@@ -39,7 +39,7 @@ def collect(target, tape=None, tool="trace"):
         return Graph(_tape_nodes(target, tool)[::-1], [])
     targets = _flatten(target)
     if not targets:
-        raise ValueError(f"{tool}: nothing to {tool}: no target tensors given")
+        raise ValueError(f"{tool}: no target tensors given")
     for t in targets:
         _check_recorded(t, tool)
     nodes = _reach([t._node for t in targets])
