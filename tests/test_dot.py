@@ -1,6 +1,7 @@
 """mg.graph.to_dot / render: DOT text that parses, deterministic, with scopes as clusters."""
 import os
 import re
+import shutil
 import stat
 
 import numpy as np
@@ -112,6 +113,15 @@ def test_render_with_a_dot_program(tmp_path, monkeypatch):
     dot_path, svg_path = mg.graph.render(mg.graph.to_dot(two_scope_model()[1]),
                                          tmp_path / "g.svg")
     assert dot_path.endswith("g.dot") and open(svg_path).read().strip() == "<svg/>"
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_real_graphviz_accepts_it(tmp_path):
+    _, loss, _ = two_scope_model()
+    _, svg_path = mg.graph.render(mg.graph.to_dot(loss, show_values=True, grads=True),
+                                  tmp_path / "model")
+    svg = open(svg_path).read()
+    assert "<svg" in svg and "layer1" in svg and "MatMul" in svg
 
 
 # --- bad input -----------------------------------------------------------------------------
