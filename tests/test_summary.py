@@ -123,9 +123,14 @@ def test_default_step_and_histogram_edge_cases(tmp_path):
         mg.summary.scalar("a", mg.constant(2.0))
         mg.summary.histogram("same", np.full(5, 3.0), buckets=4)
         mg.summary.histogram("empty", np.zeros(0))
+        global_step = mg.Variable(10, name="global_step")
+        with writer.as_default(step=global_step):         # a step Variable is read at each call
+            global_step.assign_add(1)
+            mg.summary.scalar("a", 3.0)
+        mg.summary.scalar("a", 4.0)
     writer.close()
     events = read_events(tmp_path)
-    assert [(s, float(v)) for s, v in values(events, "a")] == [(7, 2.0)]
+    assert [(s, float(v)) for s, v in values(events, "a")] == [(7, 2.0), (11, 3.0), (7, 4.0)]
     (_, same), = values(events, "same")
     assert same.shape == (4, 3) and same[:, 2].tolist() == [0, 0, 0, 5]
     (_, empty), = values(events, "empty")

@@ -103,11 +103,13 @@ class _Default:
         self.writer, self.step = writer, step
 
     def __enter__(self):
-        _default.append((self.writer, self.step))
+        self._entry = (self.writer, self.step)
+        _default.append(self._entry)
         return self.writer
 
     def __exit__(self, *exc):
-        _default.remove((self.writer, self.step))
+        # NOTE: by identity: a step may be a Variable, whose == is elementwise
+        del _default[next(i for i, e in enumerate(_default) if e is self._entry)]
         self.writer.flush()
 
 
