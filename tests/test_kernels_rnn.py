@@ -13,6 +13,11 @@ import pytest
 
 from minigrad.kernels import rnn
 
+# Before anything imports tensorflow: TF1 cells need tf-keras, and oneDNN's summation order is
+# pinned off for tight float64 comparisons.
+os.environ["TF_USE_LEGACY_KERAS"] = "1"
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
 
 def _sig(a):
     return 1.0 / (1.0 + np.exp(-a))
@@ -182,6 +187,33 @@ def test_full_length_and_rows_past_end():
     assert np.array_equal(final[0][2], s[0][2]) and np.array_equal(final[1][2], s[1][2])
 
 
+def test_bad_shapes_are_rejected():
+    """The numba kernels do not check bounds: the wrappers must refuse mismatched arrays."""
+    x, h, L = np.ones((3, 2, 2)), np.zeros((2, 4)), np.array([3, 1])
+    with pytest.raises(ValueError):  # bias for H=3
+        rnn.lstm_forward(x, h, h, np.ones((6, 16)), np.zeros(12), L)
+    with pytest.raises(ValueError):  # kernel with 3H columns
+        rnn.keras_lstm_forward(x, h, h, np.ones((2, 12)), np.ones((4, 16)), np.zeros(16), L)
+    with pytest.raises(ValueError):  # gy of the wrong length
+        rnn.gru_backward(np.ones((2, 2, 4)), h, x, h, np.ones((6, 8)), np.ones(8),
+                         np.ones((6, 4)), np.ones(4), L, {})
+    with pytest.raises(ValueError):  # seq_len beyond T
+        rnn.rnn_forward(x, h, np.ones((6, 4)), np.zeros(4), np.array([4, 1]))
+    with pytest.raises(ValueError):  # dtype mismatch
+        rnn.rnn_forward(x, h.astype(np.float32), np.ones((6, 4)), np.zeros(4), L)
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
+def test_empty_sequence_and_batch(cell):
+    for T, B in [(0, 3), (3, 0)]:
+        x, s, w, L = _inputs(cell, T, B, 2, 3, np.full(B, T))
+        y, final, cache = cell.fwd(x, s, w, L, True)
+        assert y.shape == (T, B, 3) and all(np.array_equal(f, s0) for f, s0 in zip(final, s))
+        grads = cell.bwd(y, final, x, s, w, L, cache, True)
+        assert [g.shape for g in grads] == [a.shape for a in [x] + s + w]
+        assert all(not np.any(g) for g in grads[1 + len(s):])
+
+
 def test_activation_kernels_accuracy():
     """The vectorized tanh / sigmoid agree with numpy to a few ulp, and pass NaN through."""
     a = np.concatenate([np.linspace(-30, 30, 20001), np.logspace(-12, 3, 500),
@@ -267,10 +299,13 @@ def test_backward_is_deterministic_and_float32():
 
 @pytest.fixture(scope="module")
 def tf():
-    os.environ["TF_USE_LEGACY_KERAS"] = "1"
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return pytest.importorskip("tensorflow")
+    tf = pytest.importorskip("tensorflow")
+    try:
+        tf.compat.v1.nn.rnn_cell.BasicRNNCell(1)
+    except Exception as e:  # tensorflow was imported earlier without TF_USE_LEGACY_KERAS
+        pytest.skip(f"TF1 cells unavailable: {e}")
+    return tf
 
 
 TF1_CELLS = {"rnn_tanh": "BasicRNNCell", "lstm": "BasicLSTMCell", "gru": "GRUCell"}

@@ -1,9 +1,10 @@
 """Fused whole-sequence RNN kernels: forward pass and exact backprop through time.
 
-Pure numba on ndarrays; nothing here knows about Tensors. float32 and float64, output dtype =
-input dtype. Layouts are time-major: `x [T, B, I]`, states `[B, H]`, `seq_len [B]` (full length
-= T). Weights use TensorFlow's layouts; the public wrappers split them into an input part
-`kx [I, G]` and a recurrent part `kh [H, G]`, and join the gradients back.
+numba step kernels plus numpy matmuls on ndarrays; nothing here knows about Tensors. float32
+and float64, output dtype = input dtype. Layouts are time-major: `x [T, B, I]`, states
+`[B, H]`, `seq_len [B]` (full length = T). Weights use TensorFlow's layouts; the public wrappers
+split them into an input part `kx [I, G]` and a recurrent part `kh [H, G]` (views), and return
+gradients in the weights' own layouts.
 
 Masking follows TF1 `dynamic_rnn` (`mask_zero=True`): at steps `t >= seq_len[b]` the output
 row is ZERO and the state is copied from t-1, so the final state is the state at step len-1
@@ -13,10 +14,13 @@ adjoint: past a sequence's end the state gradient passes straight through, zeroe
 no gradient, and in Keras mode the repeated outputs' gradients land on step len-1.
 
 Structure of every forward: one BLAS matmul `x @ kx + b` for all steps, then per step one
-matmul `h @ kh` and a fused elementwise loop. Backward runs the elementwise loops backwards in
-time with one matmul `gz @ kh.T` per step, then gets the weight gradients from one matmul over
-all steps (`x.T @ gz`, `h_prev.T @ gz`). Reductions happen inside BLAS or in fixed-order loops,
-so float64 results are identical run to run.
+matmul `h @ kh` and one numba call that runs the fused elementwise cell on every row. Backward
+runs the step kernels backwards in time with one matmul `gz @ kh.T` per step, then gets the
+weight gradients from one matmul over all steps (`[x, h_prev].T @ gz`). The time loop and the
+matmuls are Python + numpy: numpy's OpenBLAS is the one the rest of minigrad uses, and a second
+pool (numba's np.dot goes through scipy's OpenBLAS) fights it for the cores, 10-100x slowdowns
+when both have 2 threads. Reductions happen inside BLAS or in fixed-order loops, so float64
+results are identical run to run.
 
 Every public pair has the shape
     y, h_T[, c_T], cache = <cell>_forward(x, h0[, c0], *weights, seq_len, **attrs)
@@ -179,7 +183,8 @@ def _vsigmoid(x, out):
 
 
 # ---------------------------------------------------------------------------------------------
-# Shared pieces of the kernels.
+# Shared numba pieces. A step kernel handles all rows of one time step; the Python drivers
+# below run the time loop and the matmuls.
 # NOTE: the elementwise code keeps ONE store per loop. With several output arrays in a loop LLVM
 # cannot rule out aliasing and leaves the loop scalar (7x slower on the LSTM cell).
 
@@ -218,40 +223,6 @@ def _blocks(a, pos, H):
 
 
 @numba.njit(**_JIT)
-def _affine_all_steps(x, kx, b):
-    """x @ kx + b for every step at once: [T, B, I] -> [T, B, G]."""
-    T, B, I = x.shape
-    z = np.dot(x.reshape(T * B, I), kx)
-    for r in range(T * B):
-        _add_into(z[r], b)
-    return z.reshape(T, B, kx.shape[1])
-
-
-@numba.njit(**_JIT)
-def _colsum(a):
-    """Sum over all rows of [T, B, G] -> [G], in a fixed order."""
-    a2 = a.reshape(a.shape[0] * a.shape[1], a.shape[2])
-    acc = np.zeros(a2.shape[1], a.dtype)
-    for r in range(a2.shape[0]):
-        _add_into(acc, a2[r])
-    return acc
-
-
-@numba.njit(**_JIT)
-def _matT_dot(a, g):
-    """a.T @ g over all steps: a [T, B, K], g [T, B, G] -> [K, G]."""
-    T, B = a.shape[0], a.shape[1]
-    return np.dot(a.reshape(T * B, a.shape[2]).T, g.reshape(T * B, g.shape[2]))
-
-
-@numba.njit(**_JIT)
-def _dot_T_all_steps(g, k):
-    """g @ k.T over all steps: g [T, B, G], k [K, G] -> [T, B, K]."""
-    T, B = g.shape[0], g.shape[1]
-    return np.dot(g.reshape(T * B, g.shape[2]), k.T).reshape(T, B, k.shape[0])
-
-
-@numba.njit(**_JIT)
 def _masked_step(t, bi, hs, y, mask_zero):
     """Step t is past row bi's end: the state is copied; the output is zero or repeated."""
     hs[t + 1, bi] = hs[t, bi]
@@ -263,9 +234,9 @@ def _masked_step(t, bi, hs, y, mask_zero):
 
 @numba.njit(**_JIT)
 def _output_grad(t, bi, L, gy, gh, gcarry, mask_zero):
-    """Gradient reaching h_t of row bi from the outputs; Keras' repeats land on step L-1.
+    """Adds the outputs' gradient at h_t of row bi; Keras' repeated outputs land on step L-1.
 
-    Returns whether step t is active. At a masked step it only banks the output gradient.
+    Returns whether step t is active; at a masked step it only banks the output gradient.
     """
     if t >= L:
         if not mask_zero:
@@ -278,36 +249,77 @@ def _output_grad(t, bi, L, gy, gh, gcarry, mask_zero):
 
 
 @numba.njit(**_JIT)
-def _recurrent_grad(t, seq_len, gh, gz_t, khT, tmp):
-    """gh <- gz_t @ kh.T on the rows active at step t; masked rows pass gh straight through."""
-    np.dot(gz_t, khT, tmp)
+def _take_active(t, seq_len, gh, ghn, gd):
+    """gh <- ghn + gd on the rows active at step t (gd: a direct-path gradient, or an empty
+    array for none); masked rows pass gh straight through."""
     for bi in range(gh.shape[0]):
         if t < seq_len[bi]:
-            gh[bi] = tmp[bi]
+            gh[bi] = ghn[bi]
+            if gd.shape[0]:
+                _add_into(gh[bi], gd[bi])
 
 
-def _check(x, h0, seq_len, *arrays):
-    """Common argument checks; returns contiguous x, h0, the other arrays, and int64 seq_len."""
-    x = np.ascontiguousarray(x)
+# ---------------------------------------------------------------------------------------------
+# Python-level helpers: argument checks and the all-steps matmuls (numpy's BLAS, the one the
+# rest of minigrad uses: a second OpenBLAS pool, numba's, fights it for the cores).
+
+
+def _check(x, h0, seq_len, *arrays, shapes):
+    """Argument checks; returns contiguous x, h0, the other arrays, and int64 seq_len.
+
+    shapes(T, B, I, H) gives the expected shapes of `arrays`. The numba kernels do not check
+    bounds, so a wrong shape must stop here.
+    """
+    x, h0 = np.ascontiguousarray(x), np.asarray(h0)
     if x.ndim != 3 or x.dtype not in (np.float32, np.float64):
         raise TypeError(f"x must be float32/float64 [T, B, I], got {x.dtype} {x.shape}")
-    T, B, _ = x.shape
-    out = []
-    for a in (h0,) + arrays:
-        if a.dtype != x.dtype:
-            raise TypeError(f"dtype mismatch: {a.dtype} vs x {x.dtype}")
+    T, B, I = x.shape
+    if h0.ndim != 2 or h0.shape[0] != B:
+        raise ValueError(f"initial state must be [B={B}, H], got {h0.shape}")
+    H, out = h0.shape[1], []
+    for a, shape in zip((h0,) + arrays, [h0.shape] + shapes(T, B, I, H)):
+        if a.dtype != x.dtype or a.shape != shape:
+            raise ValueError(f"expected {x.dtype} {shape} (T, B, I, H = {T}, {B}, {I}, {H}), "
+                             f"got {a.dtype} {a.shape}")
         out.append(np.ascontiguousarray(a))
-    if out[0].ndim != 2 or out[0].shape[0] != B:
-        raise ValueError(f"initial state must be [B={B}, H], got {out[0].shape}")
     seq_len = np.ascontiguousarray(seq_len, dtype=np.int64)
     if seq_len.shape != (B,) or (B and (seq_len.min() < 0 or seq_len.max() > T)):
         raise ValueError(f"seq_len must be [B={B}] with values in [0, {T}]")
     return (x, *out, seq_len)
 
 
-def _split_rows(k, n_in):
-    """[I+H, G] kernel acting on concat([x, h]) -> contiguous (kx [I, G], kh [H, G])."""
-    return np.ascontiguousarray(k[:n_in]), np.ascontiguousarray(k[n_in:])
+def _affine(x, kx, b):
+    """x @ kx + b for every step in one matmul: [T, B, I] -> [T, B, G]."""
+    T, B, I = x.shape
+    z = np.matmul(x.reshape(T * B, I), kx)
+    z += b
+    return z.reshape(T, B, kx.shape[1])
+
+
+def _states(s0, T):
+    """[T+1, B, H] state history with s[0] = s0."""
+    s = np.empty((T + 1,) + s0.shape, s0.dtype)
+    s[0] = s0
+    return s
+
+
+def _xh_T_dot(x, h, g):
+    """concat([x, h], -1).T @ g over all steps -> [I+H, G]: the gradient of a kernel acting on
+    [x, h], in one matmul (a separate x.T @ g, with I small, runs at half the BLAS speed)."""
+    T, B, I = x.shape
+    xh = np.concatenate([x, h], axis=2).reshape(T * B, I + h.shape[2])
+    return np.matmul(xh.T, g.reshape(T * B, g.shape[2]))
+
+
+def _dot_T(g, k):
+    """g @ k.T over all steps: g [T, B, G], k [K, G] -> [T, B, K]."""
+    T, B, G = g.shape
+    return np.matmul(g.reshape(T * B, G), k.T).reshape(T, B, k.shape[0])
+
+
+def _colsum(g):
+    """Sum over steps and batch rows, [T, B, G] -> [G] (numpy's fixed order)."""
+    return g.reshape(-1, g.shape[2]).sum(axis=0)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,51 +327,37 @@ def _split_rows(k, n_in):
 
 
 @numba.njit(**_JIT)
-def _rnn_fwd(x, h0, kx, kh, b, seq_len, relu, mask_zero):
-    T, B, _ = x.shape
-    H = h0.shape[1]
-    z = _affine_all_steps(x, kx, b)
-    hs = np.empty((T + 1, B, H), x.dtype)
-    y = np.empty((T, B, H), x.dtype)
-    hs[0] = h0
-    zh = np.empty((B, H), x.dtype)
-    for t in range(T):
-        np.dot(hs[t], kh, zh)
-        for bi in range(B):
-            if t >= seq_len[bi]:
-                _masked_step(t, bi, hs, y, mask_zero)
-                continue
-            zr, zhr, hn = z[t, bi], zh[bi], hs[t + 1, bi]
-            for j in range(H):
-                a = zr[j] + zhr[j]
-                hn[j] = max(a, 0) if relu else _tanh(a)
-            y[t, bi] = hn
-    return y, hs
+def _rnn_step(t, z, zh, hs, y, seq_len, relu, mask_zero):
+    for bi in range(zh.shape[0]):
+        if t >= seq_len[bi]:
+            _masked_step(t, bi, hs, y, mask_zero)
+            continue
+        zr, zhr, hn = z[t, bi], zh[bi], hs[t + 1, bi]
+        for j in range(hn.shape[0]):
+            a = zr[j] + zhr[j]
+            hn[j] = max(a, 0) if relu else _tanh(a)
+        y[t, bi] = hn
 
 
 @numba.njit(**_JIT)
-def _rnn_bwd(gy, ghT, x, kx, kh, seq_len, hs, relu, mask_zero):
-    T, B, _ = x.shape
-    H = hs.shape[2]
-    one = _one(x)
-    gz = np.zeros((T, B, H), x.dtype)
-    gh = ghT.copy()
-    gcarry = np.zeros((B, H), x.dtype)
-    khT = np.ascontiguousarray(kh.T)
-    tmp = np.empty((B, H), x.dtype)
-    for t in range(T - 1, -1, -1):
-        for bi in range(B):
-            if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-                continue
-            dh, hn, gzr = gh[bi], hs[t + 1, bi], gz[t, bi]
-            for j in range(H):
-                if relu:
-                    gzr[j] = dh[j] if hn[j] > 0 else 0
-                else:
-                    gzr[j] = dh[j] * (one - hn[j] * hn[j])
-        _recurrent_grad(t, seq_len, gh, gz[t], khT, tmp)
-    return (_dot_T_all_steps(gz, kx), gh, _matT_dot(x, gz), _matT_dot(hs[:T], gz),
-            _colsum(gz))
+def _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero):
+    one = _one(gz)
+    for bi in range(gh.shape[0]):
+        if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+            gz[t, bi] = 0
+            continue
+        dh, hn, gzr = gh[bi], hs[t + 1, bi], gz[t, bi]
+        for j in range(dh.shape[0]):
+            if relu:
+                gzr[j] = dh[j] if hn[j] > 0 else 0
+            else:
+                gzr[j] = dh[j] * (one - hn[j] * hn[j])
+
+
+def _relu_flag(activation):
+    if activation not in ("tanh", "relu"):
+        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+    return activation == "relu"
 
 
 def rnn_forward(x, h0, kernel, bias, seq_len, activation="tanh", mask_zero=True):
@@ -368,26 +366,33 @@ def rnn_forward(x, h0, kernel, bias, seq_len, activation="tanh", mask_zero=True)
     kernel [I+H, H], bias [H], activation "tanh" or "relu". Returns (y [T,B,H], h_T, cache);
     cache = {"h": [T+1, B, H] states, h[0] = h0}.
     """
-    x, h0, kernel, bias, seq_len = _check(x, h0, seq_len, kernel, bias)
-    kx, kh = _split_rows(kernel, x.shape[2])
-    y, hs = _rnn_fwd(x, h0, kx, kh, bias, seq_len, _relu_flag(activation), mask_zero)
-    return y, hs[-1].copy(), {"h": hs}
+    x, h0, kernel, bias, seq_len = _check(
+        x, h0, seq_len, kernel, bias, shapes=lambda T, B, I, H: [(I + H, H), (H,)])
+    (T, B, I), H = x.shape, h0.shape[1]
+    relu = _relu_flag(activation)
+    z, hs = _affine(x, kernel[:I], bias), _states(h0, T)
+    y, zh = np.empty((T, B, H), x.dtype), np.empty((B, H), x.dtype)
+    for t in range(T):
+        np.matmul(hs[t], kernel[I:], out=zh)
+        _rnn_step(t, z, zh, hs, y, seq_len, relu, mask_zero)
+    return y, hs[T].copy(), {"h": hs}
 
 
 def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh",
                  mask_zero=True):
     """Gradients of rnn_forward: returns (gx, gh0, gkernel, gbias)."""
-    x, h0, gy, gh_T, kernel, seq_len = _check(x, h0, seq_len, gy, gh_T, kernel)
-    kx, kh = _split_rows(kernel, x.shape[2])
-    gx, gh0, gkx, gkh, gb = _rnn_bwd(gy, gh_T, x, kx, kh, seq_len, cache["h"],
-                                     _relu_flag(activation), mask_zero)
-    return gx, gh0, np.concatenate([gkx, gkh]), gb
-
-
-def _relu_flag(activation):
-    if activation not in ("tanh", "relu"):
-        raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-    return activation == "relu"
+    x, h0, gy, gh_T, kernel, seq_len = _check(
+        x, h0, seq_len, gy, gh_T, kernel, shapes=lambda T, B, I, H: [(T, B, H), (B, H),
+                                                                     (I + H, H)])
+    (T, B, I), H = x.shape, h0.shape[1]
+    relu, hs = _relu_flag(activation), cache["h"]
+    gz, gh, gcarry = np.empty((T, B, H), x.dtype), gh_T.copy(), np.zeros_like(gh_T)
+    ghn, khT, none = np.empty_like(gh), kernel[I:].T, np.empty((0, H), x.dtype)
+    for t in range(T - 1, -1, -1):
+        _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
+        np.matmul(gz[t], khT, out=ghn)
+        _take_active(t, seq_len, gh, ghn, none)
+    return _dot_T(gz, kernel[:I]), gh, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -398,7 +403,7 @@ def _relu_flag(activation):
 
 @numba.njit(**_JIT)
 def _lstm_cell(za, zh, c, cn, hn, tcn, pos, fb):
-    """One row of one step. za holds x @ kx + b on entry and the gate activations on exit."""
+    """One row. za holds x @ kx + b on entry and the gate activations on exit."""
     H = c.shape[0]
     i, g, f, o = _blocks(za, pos, H)
     zi, zg, zf, zo = _blocks(zh, pos, H)
@@ -416,28 +421,17 @@ def _lstm_cell(za, zh, c, cn, hn, tcn, pos, fb):
 
 
 @numba.njit(**_JIT)
-def _lstm_fwd(x, h0, c0, kx, kh, b, seq_len, pos, forget_bias, mask_zero):
-    T, B, _ = x.shape
-    H = h0.shape[1]
-    za = _affine_all_steps(x, kx, b)
-    hs = np.empty((T + 1, B, H), x.dtype)
-    cs = np.empty((T + 1, B, H), x.dtype)
-    tc = np.zeros((T, B, H), x.dtype)
-    y = np.empty((T, B, H), x.dtype)
-    hs[0], cs[0] = h0, c0
-    zh = np.empty((B, 4 * H), x.dtype)
-    for t in range(T):
-        np.dot(hs[t], kh, zh)
-        for bi in range(B):
-            if t >= seq_len[bi]:
-                _masked_step(t, bi, hs, y, mask_zero)
-                cs[t + 1, bi] = cs[t, bi]
-                za[t, bi] = 0
-                continue
-            _lstm_cell(za[t, bi], zh[bi], cs[t, bi], cs[t + 1, bi], hs[t + 1, bi], tc[t, bi],
-                       pos, forget_bias)
-            y[t, bi] = hs[t + 1, bi]
-    return y, hs, cs, za, tc
+def _lstm_step(t, za, zh, hs, cs, tc, y, seq_len, pos, fb, mask_zero):
+    for bi in range(zh.shape[0]):
+        if t >= seq_len[bi]:
+            _masked_step(t, bi, hs, y, mask_zero)
+            cs[t + 1, bi] = cs[t, bi]
+            za[t, bi] = 0
+            tc[t, bi] = 0
+            continue
+        _lstm_cell(za[t, bi], zh[bi], cs[t, bi], cs[t + 1, bi], hs[t + 1, bi], tc[t, bi],
+                   pos, fb)
+        y[t, bi] = hs[t + 1, bi]
 
 
 @numba.njit(**_JIT)
@@ -461,23 +455,41 @@ def _lstm_cell_bwd(dh, dc, a, tc, c, gz, pos, one):
 
 
 @numba.njit(**_JIT)
-def _lstm_bwd(gy, ghT, gcT, x, kx, kh, seq_len, hs, cs, act, tc, pos, mask_zero):
+def _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_zero):
+    one = _one(gz)
+    for bi in range(gh.shape[0]):
+        if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+            _lstm_cell_bwd(gh[bi], gc[bi], act[t, bi], tc[t, bi], cs[t, bi], gz[t, bi], pos,
+                           one)
+        else:
+            gz[t, bi] = 0
+
+
+def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
     T, B, _ = x.shape
-    H = hs.shape[2]
-    one = _one(x)
-    gz = np.zeros((T, B, 4 * H), x.dtype)
-    gh, gc = ghT.copy(), gcT.copy()
-    gcarry = np.zeros((B, H), x.dtype)
-    khT = np.ascontiguousarray(kh.T)
-    tmp = np.empty((B, H), x.dtype)
+    H = h0.shape[1]
+    za, hs, cs = _affine(x, kx, b), _states(h0, T), _states(c0, T)
+    tc, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
+    zh = np.empty((B, 4 * H), x.dtype)
+    for t in range(T):
+        np.matmul(hs[t], kh, out=zh)
+        _lstm_step(t, za, zh, hs, cs, tc, y, seq_len, pos, x.dtype.type(fb), mask_zero)
+    return y, hs[T].copy(), cs[T].copy(), {"h": hs, "c": cs, "gates": za, "tanh_c": tc}
+
+
+def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero):
+    """Returns (gx, gh0, gc0, g[kx; kh] stacked [I+H, 4H], gb)."""
+    T, B, _ = x.shape
+    H = gh_T.shape[1]
+    hs, none = cache["h"], np.empty((0, H), x.dtype)
+    gz, gh, gc = np.empty((T, B, 4 * H), x.dtype), gh_T.copy(), gc_T.copy()
+    gcarry, ghn, khT = np.zeros_like(gh), np.empty_like(gh), kh.T
     for t in range(T - 1, -1, -1):
-        for bi in range(B):
-            if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-                _lstm_cell_bwd(gh[bi], gc[bi], act[t, bi], tc[t, bi], cs[t, bi], gz[t, bi],
-                               pos, one)
-        _recurrent_grad(t, seq_len, gh, gz[t], khT, tmp)
-    return (_dot_T_all_steps(gz, kx), gh, gc, _matT_dot(x, gz), _matT_dot(hs[:T], gz),
-            _colsum(gz))
+        _lstm_step_bwd(t, gy, gh, gc, gcarry, cache["c"], cache["gates"], cache["tanh_c"], gz,
+                       seq_len, pos, mask_zero)
+        np.matmul(gz[t], khT, out=ghn)
+        _take_active(t, seq_len, gh, ghn, none)
+    return _dot_T(gz, kx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
 
 
 _TF1_LSTM_POS = (0, 1, 2, 3)  # i, j, f, o (in units of H)
@@ -488,23 +500,19 @@ def _lstm_pos(order, H):
     return tuple(int(k * H) for k in order)
 
 
-def _lstm_cache(hs, cs, za, tc):
-    return {"h": hs, "c": cs, "gates": za, "tanh_c": tc}
-
-
 def lstm_forward(x, h0, c0, kernel, bias, seq_len, forget_bias=1.0, mask_zero=True):
     """TF1 BasicLSTMCell over a sequence. kernel [I+H, 4H] on concat([x, h]), bias [4H].
 
     Returns (y [T,B,H], h_T, c_T, cache); cache = {"h", "c": [T+1,B,H] states (index 0 =
-    initial), "gates": [T,B,4H] sig(i), tanh(j), sig(f+forget_bias), sig(o) in kernel order
-    (zero past a row's end), "tanh_c": [T,B,H] tanh(c_t)}.
+    initial), "gates": [T,B,4H] sig(i), tanh(j), sig(f+forget_bias), sig(o) in kernel order,
+    "tanh_c": [T,B,H] tanh(c_t)} (gates and tanh_c zero past a row's end).
     """
-    x, h0, c0, kernel, bias, seq_len = _check(x, h0, seq_len, c0, kernel, bias)
-    kx, kh = _split_rows(kernel, x.shape[2])
-    pos = _lstm_pos(_TF1_LSTM_POS, h0.shape[1])
-    y, hs, cs, za, tc = _lstm_fwd(x, h0, c0, kx, kh, bias, seq_len, pos,
-                                  x.dtype.type(forget_bias), mask_zero)
-    return y, hs[-1].copy(), cs[-1].copy(), _lstm_cache(hs, cs, za, tc)
+    x, h0, c0, kernel, bias, seq_len = _check(
+        x, h0, seq_len, c0, kernel, bias,
+        shapes=lambda T, B, I, H: [(B, H), (I + H, 4 * H), (4 * H,)])
+    I, H = x.shape[2], h0.shape[1]
+    return _lstm_forward(x, h0, c0, kernel[:I], kernel[I:], bias, seq_len,
+                         _lstm_pos(_TF1_LSTM_POS, H), forget_bias, mask_zero)
 
 
 def lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, bias, seq_len, cache, forget_bias=1.0,
@@ -514,12 +522,12 @@ def lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, bias, seq_len, cache, forge
     forget_bias is not needed (the cached gates include it); it is accepted so the same attrs
     serve both passes.
     """
-    x, h0, gy, gh_T, gc_T, kernel, seq_len = _check(x, h0, seq_len, gy, gh_T, gc_T, kernel)
-    kx, kh = _split_rows(kernel, x.shape[2])
-    gx, gh0, gc0, gkx, gkh, gb = _lstm_bwd(
-        gy, gh_T, gc_T, x, kx, kh, seq_len, cache["h"], cache["c"], cache["gates"],
-        cache["tanh_c"], _lstm_pos(_TF1_LSTM_POS, h0.shape[1]), mask_zero)
-    return gx, gh0, gc0, np.concatenate([gkx, gkh]), gb
+    x, h0, gy, gh_T, gc_T, kernel, seq_len = _check(
+        x, h0, seq_len, gy, gh_T, gc_T, kernel,
+        shapes=lambda T, B, I, H: [(T, B, H), (B, H), (B, H), (I + H, 4 * H)])
+    I, H = x.shape[2], h0.shape[1]
+    return _lstm_backward(gy, gh_T, gc_T, x, kernel[:I], kernel[I:], seq_len, cache,
+                          _lstm_pos(_TF1_LSTM_POS, H), mask_zero)
 
 
 def keras_lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, mask_zero=False):
@@ -530,21 +538,23 @@ def keras_lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, mask_
     tanh(c), sig(o)). mask_zero=False gives Keras masking (outputs repeat past the end).
     """
     x, h0, c0, kernel, recurrent_kernel, bias, seq_len = _check(
-        x, h0, seq_len, c0, kernel, recurrent_kernel, bias)
-    pos = _lstm_pos(_KERAS_LSTM_POS, h0.shape[1])
-    y, hs, cs, za, tc = _lstm_fwd(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, pos,
-                                  x.dtype.type(0), mask_zero)
-    return y, hs[-1].copy(), cs[-1].copy(), _lstm_cache(hs, cs, za, tc)
+        x, h0, seq_len, c0, kernel, recurrent_kernel, bias,
+        shapes=lambda T, B, I, H: [(B, H), (I, 4 * H), (H, 4 * H), (4 * H,)])
+    return _lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len,
+                         _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), 0.0, mask_zero)
 
 
 def keras_lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, recurrent_kernel, bias, seq_len,
                         cache, mask_zero=False):
     """Gradients of keras_lstm_forward: returns (gx, gh0, gc0, gkernel, grecurrent, gbias)."""
     x, h0, gy, gh_T, gc_T, kernel, recurrent_kernel, seq_len = _check(
-        x, h0, seq_len, gy, gh_T, gc_T, kernel, recurrent_kernel)
-    return _lstm_bwd(gy, gh_T, gc_T, x, kernel, recurrent_kernel, seq_len, cache["h"],
-                     cache["c"], cache["gates"], cache["tanh_c"],
-                     _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), mask_zero)
+        x, h0, seq_len, gy, gh_T, gc_T, kernel, recurrent_kernel,
+        shapes=lambda T, B, I, H: [(T, B, H), (B, H), (B, H), (I, 4 * H), (H, 4 * H)])
+    I = x.shape[2]
+    gx, gh0, gc0, gk, gb = _lstm_backward(gy, gh_T, gc_T, x, kernel, recurrent_kernel,
+                                          seq_len, cache,
+                                          _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), mask_zero)
+    return gx, gh0, gc0, gk[:I].copy(), gk[I:].copy(), gb
 
 
 # ---------------------------------------------------------------------------------------------
@@ -554,111 +564,107 @@ def keras_lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, recurrent_kernel, bia
 
 
 @numba.njit(**_JIT)
-def _gru_gates(za, zh, h, rh, pr, pu, zero):
-    """r and u of one row (za: x @ kxg + bg on entry, activations on exit); rh = r * h."""
-    H = h.shape[0]
-    r = za[pr:pr + H]
-    _sigmoid_into(r, zh[pr:pr + H], zero)
-    _sigmoid_into(za[pu:pu + H], zh[pu:pu + H], zero)
-    for j in range(H):
-        rh[j] = r[j] * h[j]
+def _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu):
+    """r and u (ga: x @ kxg + bg on entry, activations on exit) and rh = r * h_{t-1}."""
+    H = hs.shape[2]
+    zero = _one(ga) - _one(ga)
+    for bi in range(zg.shape[0]):
+        if t >= seq_len[bi]:
+            ga[t, bi] = 0
+            rh[t, bi] = 0
+            continue
+        a, z, h, rhr = ga[t, bi], zg[bi], hs[t, bi], rh[t, bi]
+        _sigmoid_into(a[pr:pr + H], z[pr:pr + H], zero)
+        _sigmoid_into(a[pu:pu + H], z[pu:pu + H], zero)
+        for j in range(H):
+            rhr[j] = a[pr + j] * h[j]
 
 
 @numba.njit(**_JIT)
-def _gru_update(c, zc, u, h, hn, one):
-    """c <- tanh(c + zc) (the candidate, in place); hn = u * h + (1 - u) * c."""
-    _tanh_into(c, zc)
-    for j in range(h.shape[0]):
-        hn[j] = u[j] * h[j] + (one - u[j]) * c[j]
+def _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero):
+    """c = tanh(x @ kxc + bc + zc) (into ca); h' = u * h + (1 - u) * c."""
+    H = hs.shape[2]
+    one = _one(ca)
+    for bi in range(zc.shape[0]):
+        if t >= seq_len[bi]:
+            _masked_step(t, bi, hs, y, mask_zero)
+            ca[t, bi] = 0
+            continue
+        c, u, h, hn = ca[t, bi], ga[t, bi, pu:pu + H], hs[t, bi], hs[t + 1, bi]
+        _tanh_into(c, zc[bi])
+        for j in range(H):
+            hn[j] = u[j] * h[j] + (one - u[j]) * c[j]
+        y[t, bi] = hn
 
 
 @numba.njit(**_JIT)
-def _gru_fwd(x, h0, kxg, khg, bg, kxc, khc, bc, seq_len, pr, pu, mask_zero):
+def _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, pu, mask_zero):
+    """Through h' = u * h + (1 - u) * c: pre-tanh gzc, pre-sigmoid u part of gzg, gd = dh * u."""
+    H = hs.shape[2]
+    one = _one(gzc)
+    for bi in range(gh.shape[0]):
+        if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+            gzc[t, bi] = 0
+            gzg[t, bi] = 0
+            continue
+        dh, u, c, h = gh[bi], ga[t, bi, pu:pu + H], ca[t, bi], hs[t, bi]
+        gc, gu, d = gzc[t, bi], gzg[t, bi, pu:pu + H], gd[bi]
+        for j in range(H):
+            gc[j] = dh[j] * (one - u[j]) * (one - c[j] * c[j])
+        for j in range(H):
+            gu[j] = dh[j] * (h[j] - c[j]) * (u[j] * (one - u[j]))
+        for j in range(H):
+            d[j] = dh[j] * u[j]
+
+
+@numba.njit(**_JIT)
+def _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr):
+    """Through rh = r * h, given grh = gzc @ khc.T: pre-sigmoid r part of gzg; gd += grh * r."""
+    H = hs.shape[2]
+    one = _one(gzg)
+    for bi in range(grh.shape[0]):
+        if t >= seq_len[bi]:
+            continue
+        g, r, h, gr, d = grh[bi], ga[t, bi, pr:pr + H], hs[t, bi], gzg[t, bi, pr:pr + H], gd[bi]
+        for j in range(H):
+            gr[j] = g[j] * h[j] * (r[j] * (one - r[j]))
+        for j in range(H):
+            d[j] += g[j] * r[j]
+
+
+def _gru_forward(x, h0, kxg, khg, bg, kxc, khc, bc, seq_len, pr, pu, mask_zero):
     T, B, _ = x.shape
     H = h0.shape[1]
-    one = _one(x)
-    ga = _affine_all_steps(x, kxg, bg)
-    ca = _affine_all_steps(x, kxc, bc)
-    hs = np.empty((T + 1, B, H), x.dtype)
-    rh = np.zeros((T, B, H), x.dtype)
-    y = np.empty((T, B, H), x.dtype)
-    hs[0] = h0
-    zg = np.empty((B, 2 * H), x.dtype)
-    zc = np.empty((B, H), x.dtype)
+    ga, ca, hs = _affine(x, kxg, bg), _affine(x, kxc, bc), _states(h0, T)
+    rh, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
+    zg, zc = np.empty((B, 2 * H), x.dtype), np.empty((B, H), x.dtype)
     for t in range(T):
-        np.dot(hs[t], khg, zg)
-        for bi in range(B):
-            if t < seq_len[bi]:
-                _gru_gates(ga[t, bi], zg[bi], hs[t, bi], rh[t, bi], pr, pu, one - one)
-        np.dot(rh[t], khc, zc)
-        for bi in range(B):
-            if t >= seq_len[bi]:
-                _masked_step(t, bi, hs, y, mask_zero)
-                ga[t, bi] = 0
-                ca[t, bi] = 0
-                continue
-            _gru_update(ca[t, bi], zc[bi], ga[t, bi, pu:pu + H], hs[t, bi], hs[t + 1, bi], one)
-            y[t, bi] = hs[t + 1, bi]
-    return y, hs, ga, ca, rh
+        np.matmul(hs[t], khg, out=zg)
+        _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu)
+        np.matmul(rh[t], khc, out=zc)
+        _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero)
+    return y, hs[T].copy(), {"h": hs, "gates": ga, "cand": ca, "rh": rh}
 
 
-@numba.njit(**_JIT)
-def _gru_update_bwd(dh, u, c, h, gc, gu, d, one):
-    """Through h' = u * h + (1 - u) * c: pre-tanh candidate grad gc, pre-sigmoid gu, d = dh * u."""
-    for j in range(dh.shape[0]):
-        gc[j] = dh[j] * (one - u[j]) * (one - c[j] * c[j])
-    for j in range(dh.shape[0]):
-        gu[j] = dh[j] * (h[j] - c[j]) * (u[j] * (one - u[j]))
-    for j in range(dh.shape[0]):
-        d[j] = dh[j] * u[j]
-
-
-@numba.njit(**_JIT)
-def _gru_reset_bwd(grh, r, h, gr, d, one):
-    """Through rh = r * h, given grh: pre-sigmoid gr, and d += grh * r."""
-    for j in range(r.shape[0]):
-        gr[j] = grh[j] * h[j] * (r[j] * (one - r[j]))
-    for j in range(r.shape[0]):
-        d[j] += grh[j] * r[j]
-
-
-@numba.njit(**_JIT)
-def _gru_bwd(gy, ghT, x, kxg, khg, kxc, khc, seq_len, hs, ga, ca, rh, pr, pu, mask_zero):
+def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_zero):
+    """Returns (gx, gh0, g[kxg; khg] [I+H, 2H], gbg, g[kxc; khc] [I+H, H], gbc)."""
     T, B, _ = x.shape
-    H = hs.shape[2]
-    one = _one(x)
-    gzg = np.zeros((T, B, 2 * H), x.dtype)
-    gzc = np.zeros((T, B, H), x.dtype)
-    gh = ghT.copy()
-    gd = np.zeros((B, H), x.dtype)  # gradient at h_{t-1} through u * h and r * h
-    gcarry = np.zeros((B, H), x.dtype)
-    khgT = np.ascontiguousarray(khg.T)
-    khcT = np.ascontiguousarray(khc.T)
-    grh = np.empty((B, H), x.dtype)
-    tmp = np.empty((B, H), x.dtype)
+    H = gh_T.shape[1]
+    hs, ga, ca, rh = cache["h"], cache["gates"], cache["cand"], cache["rh"]
+    gzg, gzc = np.empty((T, B, 2 * H), x.dtype), np.empty((T, B, H), x.dtype)
+    gh, gcarry, gd = gh_T.copy(), np.zeros_like(gh_T), np.empty_like(gh_T)
+    grh, ghn, khgT, khcT = np.empty_like(gh), np.empty_like(gh), khg.T, khc.T
     for t in range(T - 1, -1, -1):
-        for bi in range(B):
-            if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-                continue
-            _gru_update_bwd(gh[bi], ga[t, bi, pu:pu + H], ca[t, bi], hs[t, bi],
-                            gzc[t, bi], gzg[t, bi, pu:pu + H], gd[bi], one)
-        np.dot(gzc[t], khcT, grh)
-        for bi in range(B):
-            if t >= seq_len[bi]:
-                continue
-            _gru_reset_bwd(grh[bi], ga[t, bi, pr:pr + H], hs[t, bi], gzg[t, bi, pr:pr + H],
-                           gd[bi], one)
-        np.dot(gzg[t], khgT, tmp)
-        for bi in range(B):
-            if t < seq_len[bi]:
-                gh[bi] = gd[bi] + tmp[bi]
-    gx = _dot_T_all_steps(gzg, kxg) + _dot_T_all_steps(gzc, kxc)
-    return (gx, gh, _matT_dot(x, gzg), _matT_dot(hs[:T], gzg), _colsum(gzg),
-            _matT_dot(x, gzc), _matT_dot(rh, gzc), _colsum(gzc))
-
-
-def _gru_cache(hs, ga, ca, rh):
-    return {"h": hs, "gates": ga, "cand": ca, "rh": rh}
+        _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, pu,
+                             mask_zero)
+        np.matmul(gzc[t], khcT, out=grh)
+        _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr)
+        np.matmul(gzg[t], khgT, out=ghn)
+        _take_active(t, seq_len, gh, ghn, gd)
+    gx = _dot_T(gzg, kxg)
+    gx += _dot_T(gzc, kxc)
+    return (gx, gh, _xh_T_dot(x, hs[:T], gzg), _colsum(gzg), _xh_T_dot(x, rh, gzc),
+            _colsum(gzc))
 
 
 def gru_forward(x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
@@ -670,27 +676,22 @@ def gru_forward(x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
     "cand": [T,B,H] candidate c, "rh": [T,B,H] r * h_{t-1}} (zero past a row's end).
     """
     x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len = _check(
-        x, h0, seq_len, gate_kernel, gate_bias, cand_kernel, cand_bias)
+        x, h0, seq_len, gate_kernel, gate_bias, cand_kernel, cand_bias,
+        shapes=lambda T, B, I, H: [(I + H, 2 * H), (2 * H,), (I + H, H), (H,)])
     I, H = x.shape[2], h0.shape[1]
-    kxg, khg = _split_rows(gate_kernel, I)
-    kxc, khc = _split_rows(cand_kernel, I)
-    y, hs, ga, ca, rh = _gru_fwd(x, h0, kxg, khg, gate_bias, kxc, khc, cand_bias, seq_len,
-                                 0, H, mask_zero)
-    return y, hs[-1].copy(), _gru_cache(hs, ga, ca, rh)
+    return _gru_forward(x, h0, gate_kernel[:I], gate_kernel[I:], gate_bias, cand_kernel[:I],
+                        cand_kernel[I:], cand_bias, seq_len, 0, H, mask_zero)
 
 
 def gru_backward(gy, gh_T, x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
                  cache, mask_zero=True):
     """Gradients of gru_forward: (gx, gh0, ggate_kernel, ggate_bias, gcand_kernel, gcand_bias)."""
     x, h0, gy, gh_T, gate_kernel, cand_kernel, seq_len = _check(
-        x, h0, seq_len, gy, gh_T, gate_kernel, cand_kernel)
+        x, h0, seq_len, gy, gh_T, gate_kernel, cand_kernel,
+        shapes=lambda T, B, I, H: [(T, B, H), (B, H), (I + H, 2 * H), (I + H, H)])
     I, H = x.shape[2], h0.shape[1]
-    kxg, khg = _split_rows(gate_kernel, I)
-    kxc, khc = _split_rows(cand_kernel, I)
-    gx, gh0, gkxg, gkhg, gbg, gkxc, gkhc, gbc = _gru_bwd(
-        gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache["h"], cache["gates"], cache["cand"],
-        cache["rh"], 0, H, mask_zero)
-    return (gx, gh0, np.concatenate([gkxg, gkhg]), gbg, np.concatenate([gkxc, gkhc]), gbc)
+    return _gru_backward(gy, gh_T, x, gate_kernel[:I], gate_kernel[I:], cand_kernel[:I],
+                         cand_kernel[I:], seq_len, cache, 0, H, mask_zero)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,12 +701,11 @@ def gru_backward(gy, gh_T, x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias
 
 
 @numba.njit(**_JIT)
-def _gru_ra_cell(za, zh, bh, h, hn, hzh, one):
-    """One row: za = x @ K + b[0] on entry, (z, r, hh) on exit; zh = h @ R (scratch);
-    hzh = h @ R_h + b[1]_h."""
+def _gru_ra_cell(za, zh, h, hn, hzh, one):
+    """One row: za = x @ K + b[0] on entry, (z, r, hh) on exit; zh = h @ R + b[1];
+    hzh <- its h block."""
     H = h.shape[0]
     z, r, hh = za[:H], za[H:2 * H], za[2 * H:]
-    _add_into(zh, bh)
     _sigmoid_into(z, zh[:H], one - one)
     _sigmoid_into(r, zh[H:2 * H], one - one)
     hzh[:] = zh[2 * H:]
@@ -716,26 +716,17 @@ def _gru_ra_cell(za, zh, bh, h, hn, hzh, one):
 
 
 @numba.njit(**_JIT)
-def _gru_ra_fwd(x, h0, kx, kh, bx, bh, seq_len, mask_zero):
-    T, B, _ = x.shape
-    H = h0.shape[1]
-    one = _one(x)
-    za = _affine_all_steps(x, kx, bx)
-    hs = np.empty((T + 1, B, H), x.dtype)
-    hzh = np.zeros((T, B, H), x.dtype)
-    y = np.empty((T, B, H), x.dtype)
-    hs[0] = h0
-    zh = np.empty((B, 3 * H), x.dtype)
-    for t in range(T):
-        np.dot(hs[t], kh, zh)
-        for bi in range(B):
-            if t >= seq_len[bi]:
-                _masked_step(t, bi, hs, y, mask_zero)
-                za[t, bi] = 0
-                continue
-            _gru_ra_cell(za[t, bi], zh[bi], bh, hs[t, bi], hs[t + 1, bi], hzh[t, bi], one)
-            y[t, bi] = hs[t + 1, bi]
-    return y, hs, za, hzh
+def _gru_ra_step(t, za, zh, bh, hs, hzh, y, seq_len, mask_zero):
+    one = _one(za)
+    for bi in range(zh.shape[0]):
+        if t >= seq_len[bi]:
+            _masked_step(t, bi, hs, y, mask_zero)
+            za[t, bi] = 0
+            hzh[t, bi] = 0
+            continue
+        _add_into(zh[bi], bh)
+        _gru_ra_cell(za[t, bi], zh[bi], hs[t, bi], hs[t + 1, bi], hzh[t, bi], one)
+        y[t, bi] = hs[t + 1, bi]
 
 
 @numba.njit(**_JIT)
@@ -759,29 +750,49 @@ def _gru_ra_cell_bwd(dh, a, h, hzh, gx, gr, d, one):
 
 
 @numba.njit(**_JIT)
-def _gru_ra_bwd(gy, ghT, x, kx, kh, seq_len, hs, za, hzh, mask_zero):
+def _gru_ra_step_bwd(t, gy, gh, gcarry, za, hs, hzh, gzx, gzh, gd, seq_len, mask_zero):
+    one = _one(gzx)
+    for bi in range(gh.shape[0]):
+        if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
+            _gru_ra_cell_bwd(gh[bi], za[t, bi], hs[t, bi], hzh[t, bi], gzx[t, bi], gzh[t, bi],
+                             gd[bi], one)
+        else:
+            gzx[t, bi] = 0
+            gzh[t, bi] = 0
+
+
+def _gru_ra_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, mask_zero):
     T, B, _ = x.shape
-    H = hs.shape[2]
-    one = _one(x)
-    gzx = np.zeros((T, B, 3 * H), x.dtype)
-    gzh = np.zeros((T, B, 3 * H), x.dtype)
-    gh = ghT.copy()
-    gd = np.empty((B, H), x.dtype)
-    gcarry = np.zeros((B, H), x.dtype)
-    khT = np.ascontiguousarray(kh.T)
-    tmp = np.empty((B, H), x.dtype)
+    H = h0.shape[1]
+    za, hs = _affine(x, kernel, bias[0]), _states(h0, T)
+    hzh, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
+    zh = np.empty((B, 3 * H), x.dtype)
+    for t in range(T):
+        np.matmul(hs[t], recurrent_kernel, out=zh)
+        _gru_ra_step(t, za, zh, bias[1], hs, hzh, y, seq_len, mask_zero)
+    return y, hs[T].copy(), {"h": hs, "gates": za, "hz_h": hzh}
+
+
+def _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache, mask_zero):
+    T, B, _ = x.shape
+    H = gh_T.shape[1]
+    hs, za, hzh = cache["h"], cache["gates"], cache["hz_h"]
+    gzx, gzh = np.empty((T, B, 3 * H), x.dtype), np.empty((T, B, 3 * H), x.dtype)
+    gh, gcarry, gd = gh_T.copy(), np.zeros_like(gh_T), np.empty_like(gh_T)
+    ghn, khT = np.empty_like(gh), recurrent_kernel.T
     for t in range(T - 1, -1, -1):
-        for bi in range(B):
-            if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-                _gru_ra_cell_bwd(gh[bi], za[t, bi], hs[t, bi], hzh[t, bi], gzx[t, bi],
-                                 gzh[t, bi], gd[bi], one)
-        np.dot(gzh[t], khT, tmp)
-        for bi in range(B):
-            if t < seq_len[bi]:
-                gh[bi] = gd[bi] + tmp[bi]
-    gb = np.empty((2, 3 * H), x.dtype)
-    gb[0], gb[1] = _colsum(gzx), _colsum(gzh)
-    return _dot_T_all_steps(gzx, kx), gh, _matT_dot(x, gzx), _matT_dot(hs[:T], gzh), gb
+        _gru_ra_step_bwd(t, gy, gh, gcarry, za, hs, hzh, gzx, gzh, gd, seq_len, mask_zero)
+        np.matmul(gzh[t], khT, out=ghn)
+        _take_active(t, seq_len, gh, ghn, gd)
+    gx2, gh2 = gzx.reshape(T * B, 3 * H), gzh.reshape(T * B, 3 * H)
+    gk = np.matmul(x.reshape(T * B, x.shape[2]).T, gx2)
+    gr = np.matmul(hs[:T].reshape(T * B, H).T, gh2)
+    return _dot_T(gzx, kernel), gh, gk, gr, np.stack([_colsum(gzx), _colsum(gzh)])
+
+
+def _split_cols(k, H):
+    """Keras [*, 3H] (z, r, h) -> gates part [*, 2H] and candidate part [*, H] (views)."""
+    return k[:, :2 * H], k[:, 2 * H:]
 
 
 def keras_gru_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, reset_after=True,
@@ -791,40 +802,34 @@ def keras_gru_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, reset_afte
 
     Returns (y, h_T, cache). reset_after=True: cache = {"h": [T+1,B,H] states, "gates":
     [T,B,3H] z, r, hh, "hz_h": [T,B,H] h @ R_h + b[1]_h}. reset_after=False: the gru_forward
-    cache with "gates" = (z, r).
+    cache, "gates" = (z, r).
     """
     x, h0, kernel, recurrent_kernel, bias, seq_len = _check(
-        x, h0, seq_len, kernel, recurrent_kernel, bias)
-    H = h0.shape[1]
+        x, h0, seq_len, kernel, recurrent_kernel, bias,
+        shapes=lambda T, B, I, H: [(I, 3 * H), (H, 3 * H), (2, 3 * H) if reset_after else
+                                   (3 * H,)])
     if reset_after:
-        y, hs, za, hzh = _gru_ra_fwd(x, h0, kernel, recurrent_kernel, bias[0], bias[1],
-                                     seq_len, mask_zero)
-        return y, hs[-1].copy(), {"h": hs, "gates": za, "hz_h": hzh}
+        return _gru_ra_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, mask_zero)
+    H = h0.shape[1]
     kxg, kxc = _split_cols(kernel, H)
     khg, khc = _split_cols(recurrent_kernel, H)
-    y, hs, ga, ca, rh = _gru_fwd(x, h0, kxg, khg, bias[:2 * H], kxc, khc, bias[2 * H:],
-                                 seq_len, H, 0, mask_zero)
-    return y, hs[-1].copy(), _gru_cache(hs, ga, ca, rh)
+    return _gru_forward(x, h0, kxg, khg, bias[:2 * H], kxc, khc, bias[2 * H:], seq_len, H, 0,
+                        mask_zero)
 
 
 def keras_gru_backward(gy, gh_T, x, h0, kernel, recurrent_kernel, bias, seq_len, cache,
                        reset_after=True, mask_zero=False):
     """Gradients of keras_gru_forward: returns (gx, gh0, gkernel, grecurrent, gbias)."""
     x, h0, gy, gh_T, kernel, recurrent_kernel, seq_len = _check(
-        x, h0, seq_len, gy, gh_T, kernel, recurrent_kernel)
-    H = h0.shape[1]
+        x, h0, seq_len, gy, gh_T, kernel, recurrent_kernel,
+        shapes=lambda T, B, I, H: [(T, B, H), (B, H), (I, 3 * H), (H, 3 * H)])
     if reset_after:
-        return _gru_ra_bwd(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache["h"],
-                           cache["gates"], cache["hz_h"], mask_zero)
+        return _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache,
+                                mask_zero)
+    I, H = x.shape[2], h0.shape[1]
     kxg, kxc = _split_cols(kernel, H)
     khg, khc = _split_cols(recurrent_kernel, H)
-    gx, gh0, gkxg, gkhg, gbg, gkxc, gkhc, gbc = _gru_bwd(
-        gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache["h"], cache["gates"], cache["cand"],
-        cache["rh"], H, 0, mask_zero)
-    return (gx, gh0, np.concatenate([gkxg, gkxc], axis=1), np.concatenate([gkhg, gkhc], axis=1),
-            np.concatenate([gbg, gbc]))
-
-
-def _split_cols(k, H):
-    """Keras [*, 3H] (z, r, h) -> contiguous gates part [*, 2H] and candidate part [*, H]."""
-    return np.ascontiguousarray(k[:, :2 * H]), np.ascontiguousarray(k[:, 2 * H:])
+    gx, gh0, gkg, gbg, gkc, gbc = _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache,
+                                                H, 0, mask_zero)
+    return (gx, gh0, np.concatenate([gkg[:I], gkc[:I]], axis=1),
+            np.concatenate([gkg[I:], gkc[I:]], axis=1), np.concatenate([gbg, gbc]))
