@@ -5,3 +5,6 @@ from minigrad.ops.nn import (bias_add, l2_loss, log_softmax, sigmoid_cross_entro
                              sparse_softmax_cross_entropy_with_logits)
 
 softmax_cross_entropy_with_logits_v2 = softmax_cross_entropy_with_logits
+from minigrad.nn import rnn_cell
+from minigrad.nn.embedding_ops import embedding_lookup
+from minigrad.nn.rnn import dynamic_rnn, static_rnn

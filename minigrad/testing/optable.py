@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 OP_TABLE = []
-_EXTENSIONS = ()      # modules adding entries for later op families, e.g. "...optable_conv"
+_EXTENSIONS = ("minigrad.testing.optable_rnn",)  # later op families
 
 
 @dataclass
