@@ -1,0 +1,165 @@
+"""2-D max and average pooling kernels on NHWC arrays.
+
+Pads are explicit `((top, bottom), (left, right))` (see conv.conv_output_size for TF's
+"SAME" / "VALID"); padded cells never take part: they never win a max and are not counted in
+an average. Nothing here validates arguments: the op layer does.
+
+argmax encoding: int64, shape of y; argmax[b, oy, ox, c] = iy * W + ix, the flat (row-major)
+position inside image b, channel c, of the input that won the window; -1 when the window holds
+no input cell at all (possible only with explicit pads >= ksize; y is -inf there).
+
+Loops run in parallel only over images, so every sum has a fixed order: float64 results are
+identical run to run.
+"""
+import numba
+import numpy as np
+from numba import prange
+
+_JIT = dict(cache=True, nogil=True)
+# NOTE: uint64 indices let numba skip its negative-index branch, so the channel loops vectorize
+_U = np.uint64
+
+
+def _out_size(in_size, k, stride, before, after):
+    return max(0, (in_size + before + after - k) // stride + 1)
+
+
+@numba.njit(inline="always", **_JIT)
+def _window(o, stride, before, k, size):
+    """The rows [lo, hi) of input that output row o's window covers."""
+    start = o * stride - before
+    return max(start, 0), max(min(start + k, size), max(start, 0))
+
+
+@numba.njit(parallel=True, **_JIT)
+def _max_pool_fwd(x, geom, y, argmax):
+    kh, kw, sh, sw, pt, pl = geom
+    n, h, w, c = x.shape
+    _, oh, ow, _ = y.shape
+    xf, yf, af = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
+    for b in prange(n):
+        for oy in range(oh):
+            y0, y1 = _window(oy, sh, pt, kh, h)
+            for ox in range(ow):
+                x0, x1 = _window(ox, sw, pl, kw, w)
+                d = _U(((b * oh + oy) * ow + ox) * c)
+                for t in range(_U(c)):
+                    yf[d + t] = -np.inf
+                    af[d + t] = -1
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        s = _U(((b * h + iy) * w + ix) * c)
+                        pos = iy * w + ix
+                        for t in range(_U(c)):
+                            v = xf[s + t]
+                            # NOTE: TF's rule: the first cell seen always wins, then only a
+                            # strictly larger value; ties stay with the first in (h, w) order
+                            if af[d + t] < 0 or yf[d + t] < v:
+                                yf[d + t] = v
+                                af[d + t] = pos
+
+
+@numba.njit(parallel=True, **_JIT)
+def _max_pool_bwd(gy, argmax, gx):
+    n, oh, ow, c = gy.shape
+    _, h, w, _ = gx.shape
+    gyf, af, gxf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1)
+    for b in prange(n):
+        gxf[b * h * w * c:(b + 1) * h * w * c] = 0
+        for p in range(oh * ow):
+            d = (b * oh * ow + p) * c
+            for t in range(c):
+                a = af[d + t]
+                if a >= 0:
+                    gxf[(b * h * w + a) * c + t] += gyf[d + t]
+
+
+@numba.njit(parallel=True, **_JIT)
+def _avg_pool_fwd(x, geom, y):
+    kh, kw, sh, sw, pt, pl = geom
+    n, h, w, c = x.shape
+    _, oh, ow, _ = y.shape
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    for b in prange(n):
+        for oy in range(oh):
+            y0, y1 = _window(oy, sh, pt, kh, h)
+            for ox in range(ow):
+                x0, x1 = _window(ox, sw, pl, kw, w)
+                d = _U(((b * oh + oy) * ow + ox) * c)
+                for t in range(_U(c)):
+                    yf[d + t] = 0
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        s = _U(((b * h + iy) * w + ix) * c)
+                        for t in range(_U(c)):
+                            yf[d + t] += xf[s + t]
+                # TF's SAME rule: divide by the number of real cells in the window
+                count = yf.dtype.type(max((y1 - y0) * (x1 - x0), 1))
+                for t in range(_U(c)):
+                    yf[d + t] = yf[d + t] / count
+
+
+@numba.njit(parallel=True, **_JIT)
+def _avg_pool_bwd(gy, geom, gx):
+    kh, kw, sh, sw, pt, pl = geom
+    n, oh, ow, c = gy.shape
+    _, h, w, _ = gx.shape
+    gyf, gxf = gy.reshape(-1), gx.reshape(-1)
+    one = gxf.dtype.type(1)
+    for b in prange(n):
+        gxf[b * h * w * c:(b + 1) * h * w * c] = 0
+        for oy in range(oh):
+            y0, y1 = _window(oy, sh, pt, kh, h)
+            for ox in range(ow):
+                x0, x1 = _window(ox, sw, pl, kw, w)
+                # NOTE: TF multiplies by 1/count here (AvgPoolingGradOp), not divides
+                scale = one / gxf.dtype.type(max((y1 - y0) * (x1 - x0), 1))
+                d = _U(((b * oh + oy) * ow + ox) * c)
+                for iy in range(y0, y1):
+                    for ix in range(x0, x1):
+                        s = _U(((b * h + iy) * w + ix) * c)
+                        for t in range(_U(c)):
+                            gxf[s + t] += gyf[d + t] * scale
+
+
+def _geometry(x_shape, ksize, strides, pads):
+    (kh, kw), (sh, sw), ((pt, pb), (pl, pr)) = ksize, strides, pads
+    oh = _out_size(x_shape[1], kh, sh, pt, pb)
+    ow = _out_size(x_shape[2], kw, sw, pl, pr)
+    geom = tuple(int(v) for v in (kh, kw, sh, sw, pt, pl))
+    return geom, (x_shape[0], oh, ow, x_shape[3])
+
+
+def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
+    """y = max over each window (padding never wins); argmax = iy*W + ix of its first maximum."""
+    x = np.ascontiguousarray(x)
+    geom, y_shape = _geometry(x.shape, ksize, strides, pads)
+    y = np.empty(y_shape, x.dtype)
+    argmax = np.empty(y_shape, np.int64)
+    _max_pool_fwd(x, geom, y, argmax)
+    return y, argmax
+
+
+def max_pool_backward(gy, argmax, x_shape):
+    """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner."""
+    gx = np.empty(tuple(int(s) for s in x_shape), gy.dtype)
+    _max_pool_bwd(np.ascontiguousarray(gy), np.ascontiguousarray(argmax), gx)
+    return gx
+
+
+def avg_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
+    """y = sum over each window's real cells / their count."""
+    x = np.ascontiguousarray(x)
+    geom, y_shape = _geometry(x.shape, ksize, strides, pads)
+    y = np.empty(y_shape, x.dtype)
+    _avg_pool_fwd(x, geom, y)
+    return y
+
+
+def avg_pool_backward(gy, x_shape, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
+    """gx[cell] += gy[window] * (1 / count) for every window holding the cell."""
+    x_shape = tuple(int(s) for s in x_shape)
+    geom, _ = _geometry(x_shape, ksize, strides, pads)
+    gx = np.empty(x_shape, gy.dtype)
+    _avg_pool_bwd(np.ascontiguousarray(gy), geom, gx)
+    return gx
