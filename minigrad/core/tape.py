@@ -10,6 +10,7 @@ from minigrad.core.tensor import Tensor, Variable
 _active = []        # tapes recording now, innermost last
 _scopes = []        # name_scope stack
 _tracer = None      # set while mg.function traces a call (minigrad.core.function)
+_captures = []      # open mg.graph.capture() blocks: each keeps every tape made inside it
 
 
 class name_scope:
@@ -120,6 +121,9 @@ class GradientTape:
         self._watched = []      # explicitly watched or automatically watched tensors
         self._names = {}
         self._used = False
+        self._kept = bool(_captures)    # captured: gradient() keeps the graph for the tools
+        for cap in _captures:
+            cap._keep(self)
 
     def __enter__(self):
         _active.append(self)
@@ -188,7 +192,8 @@ class GradientTape:
                              unconnected_gradients)
         elif not self.persistent:
             self._used = True
-            self._release()
+            if not self._kept:
+                self._release()
         return _pack_like(sources, result)
 
     def _plan(self, targets, sources):
