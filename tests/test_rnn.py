@@ -220,7 +220,7 @@ def test_keras_layer_matches_tensorflow(tf, name, mask, dtype):
     x = rng.uniform(-1, 1, (B, T, I)).astype(dtype)
     seqs = mask != "prefix"         # cover return_sequences False too
     kw = dict(return_sequences=seqs, return_state=True)
-    mg_layer = KERAS[name](mg.layers, **kw)
+    mg_layer = KERAS[name](mg.keras.layers, dtype=dtype, **kw)
     tf_layer = KERAS[name](tf.keras.layers, dtype=dtype, **kw)
     n = 2 if "lstm" in name else 1
     states = [rng.uniform(-0.8, 0.8, (B, H)).astype(dtype) for _ in range(n)]
@@ -233,6 +233,17 @@ def test_keras_layer_matches_tensorflow(tf, name, mask, dtype):
     got = _run_mg(mg_fn, [x] + states, mg_layer.trainable_variables)
     want = _run_tf(tf, tf_fn, [x] + states, tf_layer.trainable_variables)
     _compare(f"keras {name} mask={mask}", got, want, *TOL[dtype])
+
+
+def test_dtype_policies():
+    """mg.layers takes the first input's dtype (tf.layers); mg.keras.layers is float32 unless
+    told otherwise and casts its inputs (Keras)."""
+    x = np.zeros((2, 3, I))
+    assert mg.layers.LSTM(H)(x).dtype == mg.float64
+    assert mg.layers.Dense(H)(x).dtype == mg.float64
+    assert mg.keras.layers.LSTM(H)(x).dtype == mg.float32
+    assert mg.keras.layers.Dense(H)(x).dtype == mg.float32
+    assert mg.keras.layers.GRU(H, dtype="float64")(x.astype(np.float32)).dtype == mg.float64
 
 
 def test_keras_initial_weights():
@@ -407,7 +418,7 @@ def test_embedding_lookup_and_dense_match_tensorflow(tf, dtype):
     sharded = mg.nn.embedding_lookup([mg.constant(s) for s in shards], ids).numpy()
     np.testing.assert_array_equal(sharded, tf.compat.v1.nn.embedding_lookup(shards, ids).numpy())
     x = rng.normal(size=(2, 3, 4)).astype(dtype)
-    mg_d, tf_d = mg.layers.Dense(5, activation="tanh"), tf.keras.layers.Dense(
+    mg_d, tf_d = mg.keras.layers.Dense(5, activation="tanh", dtype=dtype), tf.keras.layers.Dense(
         5, activation="tanh", dtype=dtype)
     mg_d(x), tf_d(x)
     _copy_weights(mg_d, tf_d)

@@ -4,8 +4,8 @@ call (when the input depth and dtype are known), kept in creation order, and lis
 import numpy as np
 
 from minigrad import initializers
-from minigrad.core import Variable, as_dtype
-from minigrad.ops import relu, sigmoid, tanh
+from minigrad.core import Variable, as_dtype, float32
+from minigrad.ops import cast, relu, sigmoid, tanh
 from minigrad.ops.nn import softmax
 from minigrad.random import generator
 
@@ -62,11 +62,19 @@ def initializer(identifier):
 
 
 class Layer:
-    """Holds variables created by `add_weight`; `build(depth, dtype)` runs once, on first use."""
+    """Holds variables created by `add_weight`; `build(depth, dtype)` runs once, on first use.
+
+    dtype: TF1's rule by default (tf.layers: the first input's dtype). With `_autocast` (the
+    mg.keras.layers classes) Keras' rule: float32 unless dtype= is given, and floating inputs
+    are cast to it.
+    """
+
+    _autocast = False
 
     def __init__(self, name=None, dtype=None, trainable=True):
         self.name = name or unique_name(snake_case(type(self).__name__))
-        self.dtype = as_dtype(dtype) if dtype is not None else None
+        self.dtype = as_dtype(dtype) if dtype is not None else (
+            float32 if self._autocast else None)
         self.trainable = trainable
         self.built = False
         self._weights = []
@@ -76,6 +84,11 @@ class Layer:
         v = Variable(value, trainable=trainable, name=f"{self.name}/{name}", dtype=dtype)
         self._weights.append(v)
         return v
+
+    def _cast_input(self, x):
+        if self._autocast and x.dtype.is_floating and x.dtype != self.dtype:
+            return cast(x, self.dtype)
+        return x
 
     def _describe(self):
         return f"{type(self).__name__} '{self.name}'"

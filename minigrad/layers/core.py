@@ -26,7 +26,7 @@ class Dense(Layer):
                      if self.use_bias else None)
 
     def __call__(self, inputs):
-        x = tensor(inputs)
+        x = self._cast_input(tensor(inputs))
         if x.ndim < 2:
             raise ValueError(f"{self._describe()}: inputs must have rank >= 2, got shape "
                              f"{list(x.shape)}")

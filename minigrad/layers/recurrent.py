@@ -88,7 +88,7 @@ class _RNN(Layer):
 
     # --- the call -------------------------------------------------------------------------
     def __call__(self, inputs, mask=None, training=None, initial_state=None):
-        x = tensor(inputs)
+        x = self._cast_input(tensor(inputs))
         self._build_for(x)
         B, T = x.shape[0], x.shape[1]
         states = self._states(initial_state, B, x.dtype)
