@@ -29,6 +29,8 @@ Every public pair has the shape
 (attrs repeated so an op can pass the same ones to both). `cache` is a dict of the arrays saved
 by the forward (gate activations, states); backward reads them and never recomputes a gate.
 """
+import threading
+
 import numba
 import numpy as np
 from numba import types
@@ -288,6 +290,20 @@ def _check(x, h0, seq_len, *arrays, shapes):
     return (x, *out, seq_len)
 
 
+_scratch = threading.local()
+
+
+def _scratch_empty(slot, shape, dtype):
+    """A reused, uninitialized buffer for a temporary that never leaves this module: a fresh
+    multi-MB array costs page faults on every call (glibc hands big blocks back to the OS)."""
+    bufs = _scratch.__dict__.setdefault("bufs", {})
+    n = int(np.prod(shape))
+    buf = bufs.get((slot, dtype))
+    if buf is None or buf.size < n:
+        buf = bufs[(slot, dtype)] = np.empty(max(n, 1), dtype)
+    return buf[:n].reshape(shape)
+
+
 def _affine(x, kx, b):
     """x @ kx + b for every step in one matmul: [T, B, I] -> [T, B, G]."""
     T, B, I = x.shape
@@ -307,8 +323,9 @@ def _xh_T_dot(x, h, g):
     """concat([x, h], -1).T @ g over all steps -> [I+H, G]: the gradient of a kernel acting on
     [x, h], in one matmul (a separate x.T @ g, with I small, runs at half the BLAS speed)."""
     T, B, I = x.shape
-    xh = np.concatenate([x, h], axis=2).reshape(T * B, I + h.shape[2])
-    return np.matmul(xh.T, g.reshape(T * B, g.shape[2]))
+    xh = _scratch_empty("xh", (T, B, I + h.shape[2]), x.dtype)
+    np.concatenate([x, h], axis=2, out=xh)
+    return np.matmul(xh.reshape(T * B, xh.shape[2]).T, g.reshape(T * B, g.shape[2]))
 
 
 def _dot_T(g, k):
@@ -386,7 +403,7 @@ def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh
                                                                      (I + H, H)])
     (T, B, I), H = x.shape, h0.shape[1]
     relu, hs = _relu_flag(activation), cache["h"]
-    gz, gh, gcarry = np.empty((T, B, H), x.dtype), gh_T.copy(), np.zeros_like(gh_T)
+    gz, gh, gcarry = _scratch_empty("g0", (T, B, H), x.dtype), gh_T.copy(), np.zeros_like(gh_T)
     ghn, khT, none = np.empty_like(gh), kernel[I:].T, np.empty((0, H), x.dtype)
     for t in range(T - 1, -1, -1):
         _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
@@ -482,7 +499,7 @@ def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero):
     T, B, _ = x.shape
     H = gh_T.shape[1]
     hs, none = cache["h"], np.empty((0, H), x.dtype)
-    gz, gh, gc = np.empty((T, B, 4 * H), x.dtype), gh_T.copy(), gc_T.copy()
+    gz, gh, gc = _scratch_empty("g0", (T, B, 4 * H), x.dtype), gh_T.copy(), gc_T.copy()
     gcarry, ghn, khT = np.zeros_like(gh), np.empty_like(gh), kh.T
     for t in range(T - 1, -1, -1):
         _lstm_step_bwd(t, gy, gh, gc, gcarry, cache["c"], cache["gates"], cache["tanh_c"], gz,
@@ -651,7 +668,8 @@ def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_
     T, B, _ = x.shape
     H = gh_T.shape[1]
     hs, ga, ca, rh = cache["h"], cache["gates"], cache["cand"], cache["rh"]
-    gzg, gzc = np.empty((T, B, 2 * H), x.dtype), np.empty((T, B, H), x.dtype)
+    gzg = _scratch_empty("g0", (T, B, 2 * H), x.dtype)
+    gzc = _scratch_empty("g1", (T, B, H), x.dtype)
     gh, gcarry, gd = gh_T.copy(), np.zeros_like(gh_T), np.empty_like(gh_T)
     grh, ghn, khgT, khcT = np.empty_like(gh), np.empty_like(gh), khg.T, khc.T
     for t in range(T - 1, -1, -1):
@@ -777,7 +795,8 @@ def _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache, mask
     T, B, _ = x.shape
     H = gh_T.shape[1]
     hs, za, hzh = cache["h"], cache["gates"], cache["hz_h"]
-    gzx, gzh = np.empty((T, B, 3 * H), x.dtype), np.empty((T, B, 3 * H), x.dtype)
+    gzx = _scratch_empty("g0", (T, B, 3 * H), x.dtype)
+    gzh = _scratch_empty("g1", (T, B, 3 * H), x.dtype)
     gh, gcarry, gd = gh_T.copy(), np.zeros_like(gh_T), np.empty_like(gh_T)
     ghn, khT = np.empty_like(gh), recurrent_kernel.T
     for t in range(T - 1, -1, -1):
