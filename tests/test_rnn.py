@@ -97,6 +97,7 @@ CELLS = {
     "basic_rnn": lambda rc, d: rc.BasicRNNCell(H, dtype=d),
     "basic_rnn_relu": lambda rc, d: rc.BasicRNNCell(H, activation="relu", dtype=d),
     "basic_lstm": lambda rc, d: rc.BasicLSTMCell(H, forget_bias=0.7, dtype=d),
+    "basic_lstm_concat": lambda rc, d: rc.BasicLSTMCell(H, state_is_tuple=False, dtype=d),
     "lstm": lambda rc, d: rc.LSTMCell(H, dtype=d),
     "lstm_peep_proj": lambda rc, d: rc.LSTMCell(H, use_peepholes=True, cell_clip=0.9,
                                                 num_proj=3, proj_clip=0.4, dtype=d),
@@ -197,6 +198,7 @@ KERAS = {
     "simple_rnn_relu": lambda L, **k: L.SimpleRNN(H, activation="relu", **k),
     "lstm": lambda L, **k: L.LSTM(H, **k),
     "lstm_no_bias": lambda L, **k: L.LSTM(H, use_bias=False, **k),
+    "lstm_backwards": lambda L, **k: L.LSTM(H, go_backwards=True, **k),
     "gru": lambda L, **k: L.GRU(H, **k),
     "gru_reset_before": lambda L, **k: L.GRU(H, reset_after=False, **k),
 }
@@ -292,11 +294,13 @@ def test_fused_matches_composite_keras(name):
     layer = KERAS[name](mg.layers, return_sequences=True, return_state=True)
     n = 2 if "lstm" in name else 1
     states = [rng.uniform(-0.8, 0.8, (B, H)) for _ in range(n)]
-    make = lambda: _keras_case(layer, n, MASKS["prefix"])
+    backwards = "backwards" in name      # reversed, a prefix mask is a suffix: not fusable
+    make = lambda: _keras_case(layer, n, None if backwards else MASKS["prefix"])
     make()(mg.constant(x), *[mg.constant(s) for s in states])
     op = {"simple": "KerasSimpleRNNSequence", "lstm": "KerasLSTMSequence",
           "gru": "KerasGRUSequence"}[name.split("_")[0]]
-    _twins(make, [x] + states, layer.trainable_variables, [op, "StridedSlice"])
+    nodes = ["StridedSlice", op] if backwards else [op, "StridedSlice"]   # x[:, ::-1]; y[:, -1]
+    _twins(make, [x] + states, layer.trainable_variables, nodes)
 
 
 # --- gradcheck of both paths ------------------------------------------------------------------
