@@ -33,7 +33,8 @@ def parse_args(argv):
     p.add_argument("--model", action="append", help="model (a parity case; repeatable)")
     p.add_argument("--mode", action="append", choices=list(MODES),
                    help="mode to measure (repeatable; default all)")
-    p.add_argument("--no-models", action="store_true", help="skip the model benchmarks")
+    p.add_argument("--no-models", action="store_true",
+                   help="skip the training-step timing (start-up still uses --model)")
     p.add_argument("--repeat", type=int, help="interleaved repetitions per mode "
                                               "(default 15; 3 with --quick)")
     p.add_argument("--quick", action="store_true", help="few, short repetitions (CI)")
@@ -59,8 +60,6 @@ def settings(args):
 
 
 def select_models(args):
-    if args.no_models:
-        return []
     names = args.model or sorted(CASES)
     unknown = [n for n in names if n not in CASES]
     if unknown:
@@ -102,7 +101,7 @@ def main(argv=None):
               "machine": machine_info(opts.threads), "settings": vars(opts), "models": []}
     log(f"benchmarks: {opts.threads} threads, {opts.dtype}, {opts.repeat} repetitions; "
         f"{result['machine']['cpu']}")
-    for name in models:
+    for name in [] if args.no_models else models:
         log(f"{name}:")
         result["models"].append(bench_model(name, modes, opts, log))
     micro_names = args.micro or ("all" if args.report else None)

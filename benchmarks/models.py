@@ -5,6 +5,7 @@ with the case's builder, from the same initial weights and data. Each mode lives
 persistent worker process; after a warm-up the parent asks them in turn, A B C A B C ..., to time
 K steps, so slow drifts of this noisy machine fall on every mode alike.
 """
+import inspect
 import json
 import math
 import queue
@@ -22,6 +23,7 @@ from benchmarks.env import ROOT, installed, worker_env
 # mode -> engine, builder, TF's oneDNN switch. Order = column order in the report.
 MODES = {
     "minigrad":           dict(engine="minigrad", builder="minigrad"),
+    "minigrad_compiled":  dict(engine="minigrad", builder="minigrad_compiled"),
     "tf_session":         dict(engine="tf", builder="tf"),
     "tf_function":        dict(engine="tf", builder="tf2"),
     "tf_eager":           dict(engine="tf", builder="tf2_eager"),
@@ -30,6 +32,7 @@ MODES = {
     "torch_eager":        dict(engine="torch", builder="torch"),
     "jax_jit":            dict(engine="jax", builder="jax"),
 }
+MG_MODES = [m for m, s in MODES.items() if s["engine"] == "minigrad"]
 TF_MODES = [m for m, s in MODES.items() if s["engine"] == "tf"]
 PEER_MODES = ["torch_eager", "jax_jit"]
 PEER_MODULE = {"torch_eager": "torch", "jax_jit": "jax"}
@@ -43,6 +46,8 @@ def build_trainer(case, mode, dtype):
     builder = MODES[mode]["builder"]
     if builder == "minigrad":
         return case.build_minigrad(weights, data, dtype)
+    if builder == "minigrad_compiled":        # the step traced once by mg.function, replayed
+        return case.build_minigrad(weights, data, dtype, compiled=True)
     if builder == "tf":
         return case.build_tf(weights, data, dtype, "cpu")
     if builder in ("tf2", "tf2_eager"):
@@ -56,6 +61,9 @@ def unavailable(case, mode):
     builder = MODES[mode]["builder"]
     if builder.startswith("tf2") and case.build_tf2 is None:
         return "no tf2 builder in this case"
+    if builder == "minigrad_compiled" and \
+            "compiled" not in inspect.signature(case.build_minigrad).parameters:
+        return "no compiled builder in this case"
     if mode in PEER_MODES:
         if not installed(PEER_MODULE[mode]):
             return f"{PEER_MODULE[mode]} not installed"
@@ -234,19 +242,28 @@ def _interleave(workers, results, steps, opts, log):
 
 
 def _record(case, modes, results, opts):
+    """minigrad_ms is minigrad's fastest mode (eager or mg.function), as tf_best_ms is TF's."""
     ok = {m: r for m, r in results.items() if r.get("status") == "ok"}
-    mg = ok.get("minigrad", {}).get("median_ms")
-    tf = {m: ok[m]["median_ms"] for m in TF_MODES if m in ok}
-    best = min(tf, key=tf.get) if tf else None
+    mg_mode, mg = _best(ok, MG_MODES)
+    best, tf = _best(ok, TF_MODES)
     for m, r in ok.items():
-        r["ratio"] = mg / r["median_ms"] if mg else None
+        r["ratio"] = mg / r["median_ms"] if mg and m not in MG_MODES else None
     rec = {"model": case.name, "description": case.description, "kind": model_kind(case),
            "dtype": np.dtype(opts.dtype).name, "threads": opts.threads,
-           "repeat": opts.repeat, "minigrad_ms": mg,
-           "tf_best_ms": tf[best] if best else None, "tf_best_mode": best,
-           "ratio_vs_tf_best": mg / tf[best] if mg and best else None,
+           "repeat": opts.repeat, "minigrad_ms": mg, "minigrad_mode": mg_mode,
+           "tf_best_ms": tf, "tf_best_mode": best,
+           "ratio_vs_tf_best": mg / tf if mg and tf else None,
            "modes": {m: results[m] for m in modes if m in results}}
     for m in modes:
         for k in ("min_ms", "median_ms", "max_ms"):
             rec[f"{m}_{k}"] = results.get(m, {}).get(k)
     return rec
+
+
+def _best(ok, modes):
+    """(mode, median ms) of the fastest of `modes` that ran, or (None, None)."""
+    ran = {m: ok[m]["median_ms"] for m in modes if m in ok}
+    if not ran:
+        return None, None
+    m = min(ran, key=ran.get)
+    return m, ran[m]

@@ -16,15 +16,32 @@ _IMPORT = ("import time; t = time.perf_counter(); import {mod}; "
 
 
 def import_time(module, runs, threads):
-    """Median, min and max seconds of `import module` in fresh interpreters."""
+    """Median, min and max seconds of `import module` in fresh interpreters, and the median
+    share of its heaviest dependencies (from python -X importtime)."""
     code = _IMPORT.format(mod=module)
-    times = []
+    times, parts = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=worker_env(threads),
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT,
+                             env=worker_env(threads), capture_output=True, text=True,
+                             check=True)
         times.append(float(out.stdout.strip().splitlines()[-1]))
+        parts.append(_import_parts(out.stderr, module))
+    keys = parts[0].keys()
     return {"median_s": statistics.median(times), "min_s": min(times), "max_s": max(times),
-            "runs": runs}
+            "runs": runs,
+            "parts_s": {k: statistics.median(p.get(k, 0.0) for p in parts) for k in keys}}
+
+
+def _import_parts(importtime_log, module):
+    """Cumulative seconds of `module` and of numpy / numba / tensorflow inside it."""
+    cumulative = {}
+    for line in importtime_log.splitlines():
+        fields = line.split("|")
+        if len(fields) == 3 and fields[1].strip().isdigit():
+            name = fields[2].strip()
+            if name in (module, "numpy", "numba", "scipy", "tensorflow", "keras", "tf_keras"):
+                cumulative.setdefault(name, int(fields[1]) / 1e6)
+    return cumulative
 
 
 def first_step(name, mode, dtype, threads, numba_cache_dir=None):
