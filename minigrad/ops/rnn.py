@@ -158,8 +158,9 @@ class KerasLSTMSequence(_Sequence):
 
 @register
 class KerasGRUSequence(_Sequence):
-    """Keras GRU over all t (z, r, h blocks; reset_after True or False); gradients by
-    backprop through time (kernels.rnn.keras_gru_backward)"""
+    """Keras GRU over all t (z, r, h blocks): h' = z*h + (1-z)*tanh(xh + r*(h @ Rh + bh)) with
+    reset_after, else tanh(xh + (r*h) @ Rh); gradients by backprop through time
+    (kernels.rnn.keras_gru_backward)"""
     tf_name = "keras.layers.GRU"
 
     def _fwd(self, x, states, weights, seq_len):
