@@ -20,7 +20,7 @@ import numba
 import numpy as np
 from numba import prange
 
-_JIT = dict(cache=True, nogil=True)
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
 
 
 def conv_output_size(in_size, k, stride, dilation, padding):

@@ -15,7 +15,7 @@ import numba
 import numpy as np
 from numba import prange
 
-_JIT = dict(cache=True, nogil=True)
+_JIT = dict(cache=True, nogil=True, error_model="numpy")
 # NOTE: uint64 indices let numba skip its negative-index branch, so the channel loops vectorize
 _U = np.uint64
 

@@ -1,0 +1,421 @@
+"""Conv and pooling kernels against naive numpy references, adjoints, finite differences and TF.
+
+The references loop over output positions over explicitly padded inputs: slow and obviously
+right. Every kernel is checked in float32 and float64 over a seeded grid of shapes (batch 1-3,
+odd and even sizes 1..9, kernels 1..5, strides 1..3, dilation 1..2, SAME/VALID/explicit pads).
+"""
+import os
+
+import numpy as np
+import pytest
+
+from minigrad.kernels import conv, pool
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+
+def ref_pad(x, pads, value):
+    (pt, pb), (pl, pr) = pads
+    return np.pad(x, ((0, 0), (pt, pb), (pl, pr), (0, 0)), constant_values=value)
+
+
+def ref_windows(x_shape, k, strides, dilations, pads):
+    """For each output (oy, ox): the slices of the PADDED input its window reads."""
+    (kh, kw), (sh, sw), (dh, dw) = k, strides, dilations
+    hp = x_shape[1] + sum(pads[0])
+    wp = x_shape[2] + sum(pads[1])
+    oh = (hp - (kh - 1) * dh - 1) // sh + 1
+    ow = (wp - (kw - 1) * dw - 1) // sw + 1
+    for oy in range(oh):
+        for ox in range(ow):
+            rows = slice(oy * sh, oy * sh + (kh - 1) * dh + 1, dh)
+            cols = slice(ox * sw, ox * sw + (kw - 1) * dw + 1, dw)
+            yield oy, ox, rows, cols
+
+
+def ref_out_shape(x_shape, k, strides, dilations, pads, c):
+    wins = list(ref_windows(x_shape, k, strides, dilations, pads))
+    oh = max(oy for oy, _, _, _ in wins) + 1
+    ow = max(ox for _, ox, _, _ in wins) + 1
+    return (x_shape[0], oh, ow, c)
+
+
+def ref_conv(x, w, strides, dilations, pads):
+    xp = ref_pad(x, pads, 0)
+    y = np.zeros(ref_out_shape(x.shape, w.shape[:2], strides, dilations, pads, w.shape[3]))
+    for oy, ox, rows, cols in ref_windows(x.shape, w.shape[:2], strides, dilations, pads):
+        y[:, oy, ox, :] = np.einsum("nijc,ijco->no", xp[:, rows, cols, :], w)
+    return y
+
+
+def ref_conv_backward_input(gy, w, x_shape, strides, dilations, pads):
+    gxp = np.zeros(ref_pad(np.zeros(x_shape), pads, 0).shape)
+    for oy, ox, rows, cols in ref_windows(x_shape, w.shape[:2], strides, dilations, pads):
+        gxp[:, rows, cols, :] += np.einsum("no,ijco->nijc", gy[:, oy, ox, :], w)
+    (pt, _), (pl, _) = pads
+    return gxp[:, pt:pt + x_shape[1], pl:pl + x_shape[2], :]
+
+
+def ref_conv_backward_filter(x, gy, w_shape, strides, dilations, pads):
+    xp = ref_pad(x, pads, 0)
+    gw = np.zeros(w_shape)
+    for oy, ox, rows, cols in ref_windows(x.shape, w_shape[:2], strides, dilations, pads):
+        gw += np.einsum("nijc,no->ijco", xp[:, rows, cols, :], gy[:, oy, ox, :])
+    return gw
+
+
+def ref_max_pool(x, k, strides, pads):
+    """y and the unpadded flat index of the FIRST max of each window (row-major scan)."""
+    n, h, w, c = x.shape
+    xp = ref_pad(x, pads, -np.inf)
+    iy, ix = np.meshgrid(np.arange(h + sum(pads[0])) - pads[0][0],
+                         np.arange(w + sum(pads[1])) - pads[1][0], indexing="ij")
+    pos = iy * w + ix
+    shape = ref_out_shape(x.shape, k, strides, (1, 1), pads, c)
+    y, am = np.zeros(shape), np.zeros(shape, np.int64)
+    for oy, ox, rows, cols in ref_windows(x.shape, k, strides, (1, 1), pads):
+        win = xp[:, rows, cols, :].reshape(n, -1, c)
+        first = np.argmax(win, axis=1)  # np.argmax returns the first occurrence
+        y[:, oy, ox, :] = np.take_along_axis(win, first[:, None, :], 1)[:, 0, :]
+        am[:, oy, ox, :] = pos[rows, cols].reshape(-1)[first]
+    return y, am
+
+
+def ref_max_pool_backward(gy, argmax, x_shape):
+    n, h, w, c = x_shape
+    gx = np.zeros((n, h * w, c))
+    for b in range(n):
+        for oy in range(gy.shape[1]):
+            for ox in range(gy.shape[2]):
+                for ch in range(c):
+                    gx[b, argmax[b, oy, ox, ch], ch] += gy[b, oy, ox, ch]
+    return gx.reshape(x_shape)
+
+
+def ref_avg_pool(x, k, strides, pads):
+    xp, ones = ref_pad(x, pads, 0), ref_pad(np.ones_like(x), pads, 0)
+    y = np.zeros(ref_out_shape(x.shape, k, strides, (1, 1), pads, x.shape[3]))
+    for oy, ox, rows, cols in ref_windows(x.shape, k, strides, (1, 1), pads):
+        count = ones[:, rows, cols, :].sum(axis=(1, 2))
+        y[:, oy, ox, :] = xp[:, rows, cols, :].sum(axis=(1, 2)) / count
+    return y
+
+
+def ref_avg_pool_backward(gy, x_shape, k, strides, pads):
+    ones = ref_pad(np.ones(x_shape), pads, 0)
+    gxp = np.zeros(ones.shape)
+    for oy, ox, rows, cols in ref_windows(x_shape, k, strides, (1, 1), pads):
+        count = ones[:, rows, cols, :].sum(axis=(1, 2))
+        gxp[:, rows, cols, :] += (gy[:, oy, ox, :] / count)[:, None, None, :]
+    (pt, _), (pl, _) = pads
+    return gxp[:, pt:pt + x_shape[1], pl:pl + x_shape[2], :]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid
+
+def _pads(h, w, k, strides, dilations, padding):
+    """((pt, pb), (pl, pr)) from conv_output_size, or None when the window does not fit."""
+    oh, pt, pb = conv.conv_output_size(h, k[0], strides[0], dilations[0], padding[0])
+    ow, pl, pr = conv.conv_output_size(w, k[1], strides[1], dilations[1], padding[1])
+    return None if oh <= 0 or ow <= 0 else ((pt, pb), (pl, pr))
+
+
+def _grid(seed, count, dilation):
+    rng = np.random.default_rng(seed)
+    cases = []
+    while len(cases) < count:
+        n, h, w = (int(v) for v in (rng.integers(1, 4), rng.integers(1, 10), rng.integers(1, 10)))
+        k = tuple(int(v) for v in rng.integers(1, 6, 2))
+        s = tuple(int(v) for v in rng.integers(1, 4, 2))
+        d = tuple(int(v) for v in rng.integers(1, 3, 2)) if dilation else (1, 1)
+        kind = ["SAME", "VALID", "explicit"][len(cases) % 3]
+        if kind == "explicit":
+            padding = [tuple(int(v) for v in rng.integers(0, k[i] + 1, 2)) for i in range(2)]
+        else:
+            padding = [kind, kind]
+        pads = _pads(h, w, k, s, d, padding)
+        if pads is not None:
+            cases.append((n, h, w, k, s, d, pads))
+    return cases
+
+
+CONV_CASES = _grid(0, 60, dilation=True) + [
+    # asymmetric SAME pads (extra row/column after), cin == 1 with strides, 1x1 and big pads
+    (2, 8, 8, (4, 4), (1, 1), (1, 1), ((1, 2), (1, 2))),
+    (1, 9, 6, (2, 5), (2, 3), (1, 1), ((0, 1), (1, 2))),
+    (3, 9, 9, (5, 5), (1, 1), (2, 2), ((4, 4), (4, 4))),
+    (2, 7, 5, (3, 3), (3, 2), (1, 1), ((5, 0), (0, 4))),
+    (1, 1, 1, (1, 1), (1, 1), (1, 1), ((0, 0), (0, 0))),
+    (2, 6, 7, (1, 1), (2, 2), (1, 1), ((0, 0), (0, 0))),
+]
+POOL_CASES = [c[:5] + (c[6],) for c in _grid(1, 40, dilation=False)
+              if all(p < k for p, k in zip((max(c[6][0]), max(c[6][1])), c[3]))] + [
+    (2, 8, 8, (2, 2), (2, 2), ((0, 0), (0, 0))),
+    (1, 7, 7, (2, 2), (2, 2), ((0, 1), (0, 1))),
+    (2, 6, 5, (3, 3), (1, 1), ((1, 1), (1, 1))),
+    (1, 9, 8, (4, 3), (3, 2), ((1, 2), (0, 1))),
+]
+
+
+def _case_id(case):
+    return "-".join(str(v).replace(" ", "") for v in case)
+
+
+def _data(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def assert_close(got, want, dtype, what=""):
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != {want.shape}"
+    assert got.dtype == dtype, f"{what}: dtype {got.dtype} != {dtype}"
+    scale = max(1.0, float(np.abs(want).max(initial=0)))
+    err = np.abs(got.astype(np.float64) - want)
+    if err.size and err.max() > TOL[dtype] * scale:
+        where = np.unravel_index(np.argmax(err), err.shape)
+        raise AssertionError(f"{what}: max error {err.max():.3g} at {where} (scale {scale:.3g})")
+
+
+def assert_same_inner_product(gy, y, gx, x):
+    """<gy, y> == <gx, x> to 1e-12 of the sum of the terms' magnitudes."""
+    lhs, rhs = np.sum(gy * y), np.sum(gx * x)
+    assert abs(lhs - rhs) <= 1e-12 * max(np.abs(gy * y).sum(), 1e-300), (lhs, rhs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+@pytest.mark.parametrize("in_size,k,stride,dilation,padding,want", [
+    (28, 5, 1, 1, "SAME", (28, 2, 2)),
+    (8, 4, 1, 1, "SAME", (8, 1, 2)),      # odd pad_total: the extra goes after
+    (7, 3, 2, 1, "SAME", (4, 1, 1)),
+    (6, 3, 2, 1, "SAME", (3, 0, 1)),
+    (5, 1, 3, 1, "SAME", (2, 0, 0)),
+    (9, 3, 1, 2, "SAME", (9, 2, 2)),
+    (2, 5, 1, 1, "SAME", (2, 2, 2)),
+    (7, 3, 2, 1, "VALID", (3, 0, 0)),
+    (8, 3, 1, 2, "VALID", (4, 0, 0)),
+    (4, 5, 1, 1, "VALID", (0, 0, 0)),     # does not fit: the op layer rejects <= 0
+    (7, 3, 2, 1, (1, 2), (4, 1, 2)),
+    (5, 2, 3, 1, (0, 0), (2, 0, 0)),
+])
+def test_conv_output_size(in_size, k, stride, dilation, padding, want):
+    got = conv.conv_output_size(in_size, k, stride, dilation, padding)
+    assert (got[0] <= 0 and want[0] <= 0) or got == want
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CONV_CASES, ids=_case_id)
+def test_conv2d_matches_reference(case, dtype):
+    n, h, w, k, s, d, pads = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    cin, cout = (int(v) for v in rng.integers(1, 5, 2))
+    x = _data(rng, (n, h, w, cin), dtype)
+    wt = _data(rng, k + (cin, cout), dtype)
+    y = conv.conv2d_forward(x, wt, s, d, pads)
+    assert_close(y, ref_conv(x.astype(np.float64), wt, s, d, pads), dtype, "forward")
+    gy = _data(rng, y.shape, dtype)
+    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
+    assert_close(gx, ref_conv_backward_input(gy.astype(np.float64), wt, x.shape, s, d, pads),
+                 dtype, "backward_input")
+    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads)
+    assert_close(gw, ref_conv_backward_filter(x.astype(np.float64), gy, wt.shape, s, d, pads),
+                 dtype, "backward_filter")
+
+
+@pytest.mark.parametrize("case", CONV_CASES[::3], ids=_case_id)
+def test_conv2d_adjoint_identity(case):
+    """<gy, conv(x, w)> = <gx, x> = <gw, w>: the backward kernels are conv's exact adjoints."""
+    n, h, w, k, s, d, pads = case
+    rng = np.random.default_rng(7)
+    x, wt = _data(rng, (n, h, w, 3), np.float64), _data(rng, k + (3, 2), np.float64)
+    y = conv.conv2d_forward(x, wt, s, d, pads)
+    gy = _data(rng, y.shape, np.float64)
+    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
+    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads)
+    assert_same_inner_product(gy, y, gx, x)
+    assert_same_inner_product(gy, y, gw, wt)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", POOL_CASES, ids=_case_id)
+def test_max_pool_matches_reference_with_ties(case, dtype):
+    n, h, w, k, s, pads = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    c = int(rng.integers(1, 5))
+    # small integers: plenty of exact ties, to pin the first-maximum rule
+    x = rng.integers(-2, 3, (n, h, w, c)).astype(dtype)
+    y, am = pool.max_pool_forward(x, k, s, pads)
+    y_ref, am_ref = ref_max_pool(x, k, s, pads)
+    assert_close(y, y_ref, dtype, "forward")
+    assert am.shape == y.shape and np.array_equal(am, am_ref), "argmax is not the first maximum"
+    gy = _data(rng, y.shape, dtype)
+    gx = pool.max_pool_backward(gy, am, x.shape)
+    assert_close(gx, ref_max_pool_backward(gy.astype(np.float64), am_ref, x.shape), dtype,
+                 "backward")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", POOL_CASES, ids=_case_id)
+def test_avg_pool_matches_reference(case, dtype):
+    n, h, w, k, s, pads = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    x = _data(rng, (n, h, w, int(rng.integers(1, 5))), dtype)
+    y = pool.avg_pool_forward(x, k, s, pads)
+    assert_close(y, ref_avg_pool(x.astype(np.float64), k, s, pads), dtype, "forward")
+    gy = _data(rng, y.shape, dtype)
+    gx = pool.avg_pool_backward(gy, x.shape, k, s, pads)
+    assert_close(gx, ref_avg_pool_backward(gy.astype(np.float64), x.shape, k, s, pads), dtype,
+                 "backward")
+
+
+@pytest.mark.parametrize("case", POOL_CASES[::4], ids=_case_id)
+def test_pool_adjoint_identity(case):
+    n, h, w, k, s, pads = case
+    rng = np.random.default_rng(3)
+    x = _data(rng, (n, h, w, 2), np.float64)
+    y = pool.avg_pool_forward(x, k, s, pads)
+    gy = _data(rng, y.shape, np.float64)
+    assert_same_inner_product(gy, y, pool.avg_pool_backward(gy, x.shape, k, s, pads), x)
+    # max pool is linear in x once the winners are fixed
+    y, am = pool.max_pool_forward(x, k, s, pads)
+    assert_same_inner_product(gy, y, pool.max_pool_backward(gy, am, x.shape), x)
+
+
+def _finite_difference_check(f, inputs, grads, eps=1e-6, rtol=1e-7):
+    """Central differences of L = f(*inputs) against grads; fails with the max error and where."""
+    for idx, (x, g) in enumerate(zip(inputs, grads)):
+        num = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            old = x[i]
+            x[i] = old + eps
+            up = f(*inputs)
+            x[i] = old - eps
+            down = f(*inputs)
+            x[i] = old
+            num[i] = (up - down) / (2 * eps)
+        err = np.abs(num - g)
+        worst = np.unravel_index(np.argmax(err), err.shape)
+        assert err.max() <= rtol * max(1.0, np.abs(g).max()), \
+            f"input {idx}: max error {err.max():.3g} at {worst}: {num[worst]} vs {g[worst]}"
+
+
+def test_finite_differences_float64():
+    rng = np.random.default_rng(11)
+    x, w = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 2, 2, 3))
+    args = ((2, 1), (1, 2), ((1, 1), (1, 2)))
+    y = conv.conv2d_forward(x, w, *args)
+    ct = rng.standard_normal(y.shape)  # L = sum(ct * y): non-uniform cotangent
+    grads = [conv.conv2d_backward_input(ct, w, x.shape, *args),
+             conv.conv2d_backward_filter(x, ct, w.shape, *args)]
+    _finite_difference_check(lambda x, w: np.sum(ct * conv.conv2d_forward(x, w, *args)),
+                             [x, w], grads)
+
+    pargs = ((3, 2), (2, 2), ((1, 1), (0, 1)))
+    # distinct values, so no tie flips under +-eps
+    xp = rng.permutation(2 * 6 * 5 * 2).reshape(2, 6, 5, 2) * 0.1
+    y, am = pool.max_pool_forward(xp, *pargs)
+    ct = rng.standard_normal(y.shape)
+    _finite_difference_check(lambda x: np.sum(ct * pool.max_pool_forward(x, *pargs)[0]), [xp],
+                             [pool.max_pool_backward(ct, am, xp.shape)])
+    _finite_difference_check(lambda x: np.sum(ct * pool.avg_pool_forward(x, *pargs)), [xp],
+                             [pool.avg_pool_backward(ct, xp.shape, *pargs)])
+
+
+def test_float64_bitwise_deterministic():
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((8, 14, 14, 8)), rng.standard_normal((5, 5, 8, 16))
+    args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
+    gy = rng.standard_normal((8, 14, 14, 16))
+    runs = [(conv.conv2d_forward(x, w, *args), conv.conv2d_backward_input(gy, w, x.shape, *args),
+             conv.conv2d_backward_filter(x, gy, w.shape, *args),
+             pool.avg_pool_backward(gy, gy.shape, (3, 3), (1, 1), ((1, 1), (1, 1))))
+            for _ in range(3)]
+    for run in runs[1:]:
+        for a, b in zip(runs[0], run):
+            assert np.array_equal(a, b)
+
+
+def test_mnist_cnn_shapes_and_noncontiguous_inputs():
+    """The benchmark model's layers, with transposed (non-contiguous) inputs."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((1, 28, 28, 3)).astype(np.float32).transpose(3, 1, 2, 0)
+    w = rng.standard_normal((8, 1, 5, 5)).astype(np.float32).transpose(2, 3, 1, 0)
+    pads = ((2, 2), (2, 2))
+    y = conv.conv2d_forward(x, w, (1, 1), (1, 1), pads)
+    assert y.shape == (3, 28, 28, 8) and y.dtype == np.float32
+    assert_close(y, ref_conv(x.astype(np.float64), w, (1, 1), (1, 1), pads), np.float32)
+    p, am = pool.max_pool_forward(y, (2, 2), (2, 2), ((0, 0), (0, 0)))
+    assert p.shape == (3, 14, 14, 8) and am.dtype == np.int64
+
+
+# ---------------------------------------------------------------------------------------------
+# TensorFlow
+
+TF_CASES = [
+    # x shape, kernel, strides, padding
+    ((2, 9, 8, 3), (3, 3, 3, 4), (1, 1), "SAME"),
+    ((3, 8, 8, 1), (4, 4, 1, 5), (2, 2), "SAME"),  # cin 1, asymmetric SAME pads
+    ((1, 7, 9, 2), (2, 5, 2, 3), (2, 3), "VALID"),
+    ((2, 28, 28, 1), (5, 5, 1, 8), (1, 1), "SAME"),
+]
+
+
+@pytest.fixture(scope="module")
+def tf():
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
+    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return pytest.importorskip("tensorflow")
+
+
+def _tf_pads(shape, k, strides, dilations, padding):
+    return _pads(shape[1], shape[2], k, strides, dilations, (padding, padding))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_against_tensorflow(tf, dtype):
+    rng = np.random.default_rng(13)
+    for x_shape, w_shape, s, padding in TF_CASES:
+        x, w = _data(rng, x_shape, dtype), _data(rng, w_shape, dtype)
+        pads = _tf_pads(x_shape, w_shape[:2], s, (1, 1), padding)
+        xt, wt = tf.constant(x), tf.constant(w)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch([xt, wt])
+            yt = tf.nn.conv2d(xt, wt, s, padding)
+        gy = _data(rng, yt.shape, dtype)
+        gxt, gwt = tape.gradient(yt, [xt, wt], output_gradients=tf.constant(gy))
+        assert_close(conv.conv2d_forward(x, w, s, (1, 1), pads), yt.numpy(), dtype, "conv fwd")
+        assert_close(conv.conv2d_backward_input(gy, w, x_shape, s, (1, 1), pads), gxt.numpy(),
+                     dtype, "conv backward_input")
+        assert_close(conv.conv2d_backward_filter(x, gy, w_shape, s, (1, 1), pads), gwt.numpy(),
+                     dtype, "conv backward_filter")
+        # dilated forward (TF's CPU kernels have no dilated backprop)
+        pads = _tf_pads(x_shape, w_shape[:2], (1, 1), (2, 2), padding)
+        if pads is not None:
+            yt = tf.nn.conv2d(xt, wt, 1, padding, dilations=2)
+            assert_close(conv.conv2d_forward(x, w, (1, 1), (2, 2), pads), yt.numpy(), dtype,
+                         "dilated conv fwd")
+
+        k = w_shape[:2]
+        pads = _tf_pads(x_shape, k, s, (1, 1), padding)
+        xi = rng.integers(-2, 3, x_shape).astype(dtype)  # ties
+        xt = tf.constant(xi)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(xt)
+            mt = tf.nn.max_pool2d(xt, k, s, padding)
+            at = tf.nn.avg_pool2d(xt, k, s, padding)
+        gy = _data(rng, mt.shape, dtype)
+        y, am = pool.max_pool_forward(xi, k, s, pads)
+        assert_close(y, mt.numpy(), dtype, "max_pool fwd")
+        assert_close(pool.max_pool_backward(gy, am, x_shape),
+                     tape.gradient(mt, xt, output_gradients=tf.constant(gy)).numpy(), dtype,
+                     "max_pool backward")
+        assert_close(pool.avg_pool_forward(xi, k, s, pads), at.numpy(), dtype, "avg_pool fwd")
+        assert_close(pool.avg_pool_backward(gy, x_shape, k, s, pads),
+                     tape.gradient(at, xt, output_gradients=tf.constant(gy)).numpy(), dtype,
+                     "avg_pool backward")
