@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 OP_TABLE = []
-_EXTENSIONS = ("minigrad.testing.optable_rnn",)  # later op families
+_EXTENSIONS = ("minigrad.testing.optable_rnn", "minigrad.testing.optable_conv")  # later op families
 
 
 @dataclass
