@@ -44,6 +44,14 @@ def test_rnn_mnist_static_rnn():
     assert r.passed, r.first_failure
 
 
+@pytest.mark.parametrize("name", ["rnn_basics", "char_stacked", "lstm_mnist", "keras_gru"])
+def test_case_compiled(name):
+    """`python -m parity --compiled`: the minigrad step traced once by mg.function, replayed."""
+    case = ci_case(name)
+    r = run_case(case, np.float64, steps=3, compiled=True)
+    assert r.passed, f"{name} compiled: {r.first_failure}"
+
+
 @pytest.mark.parametrize("name", [n for n in RNN_CASES if CASES[n].build_tf2 is not None])
 def test_case_against_tf2_reference(name):
     """Parity holds with modern TensorFlow too: Keras cells / layers in a tf.function step

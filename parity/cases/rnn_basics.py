@@ -48,7 +48,7 @@ def targets(dtype):
 
 
 class MinigradBasics(Trainer):
-    def __init__(self, weights, data, dtype):
+    def __init__(self, weights, data, dtype, compiled=False):
         self.data, self.dtype = data, dtype
         self.cells = {name: make_cell(mg.nn.rnn_cell, kind, [hidden])
                       for name, _, kind, hidden, _, _ in DEMOS}
@@ -58,6 +58,7 @@ class MinigradBasics(Trainer):
             variables += mg_copy(name, cell.weights, under(weights, name))
         self.params = dict(zip(weights, variables))
         self.optimizer = mg.train.AdamOptimizer(0.01)
+        self.train = mg.function(self.train_step) if compiled else self.train_step
 
     def run(self):
         """{name/outputs, name/state_c, name/state_h: tensor} of every demo."""
@@ -75,8 +76,11 @@ class MinigradBasics(Trainer):
         terms = [mg.reduce_mean(mg.square(t - self.data[k])) for k, t in self.run().items()]
         return sum(terms[1:], terms[0])
 
-    def step(self, i):
+    def train_step(self):
         return self.optimizer.minimize(self.loss, list(self.params.values()))
+
+    def step(self, i):
+        return self.train()
 
     def outputs(self):
         return {k: v.numpy() for k, v in self.run().items()}
@@ -150,8 +154,8 @@ class RnnBasics(Case):
             w.update(stack_weights(rng, kind, {"hello": 4, "arange": 3}[x], [hidden], scope=name))
         return w
 
-    def build_minigrad(self, weights, data, dtype):
-        return MinigradBasics(weights, data, dtype)
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        return MinigradBasics(weights, data, dtype, compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return SessionBasics(weights, data, dtype, device)

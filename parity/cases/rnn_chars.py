@@ -35,7 +35,8 @@ class CharRNN(Trainer):
     MultiRNNCell, as lab 12-4); `weights` the initial values from `CharCase.init_weights`.
     """
 
-    def __init__(self, data, layers, weights, dtype=np.float32, learning_rate=0.1):
+    def __init__(self, data, layers, weights, dtype=np.float32, learning_rate=0.1,
+                 compiled=False):
         self.data, self.dtype = data, dtype
         self.batch_size, self.sequence_length = data.x.shape
         self.num_classes, self.hidden_size = data.num_classes, layers[-1]
@@ -46,6 +47,7 @@ class CharRNN(Trainer):
         self.params = dict(zip(weights, mg_copy("cell", self.cell.weights, under(weights, "rnn")) +
                                mg_copy("fc", self.fc.weights, under(weights, "fully_connected"))))
         self.optimizer = mg.train.AdamOptimizer(learning_rate=learning_rate)
+        self.train = mg.function(self.train_step) if compiled else self.train_step
 
     def logits(self):
         x_one_hot = mg.one_hot(self.X, self.num_classes, dtype=self.dtype)
@@ -65,8 +67,11 @@ class CharRNN(Trainer):
                                                  weights=weights)
         return mg.reduce_mean(sequence_loss)
 
-    def step(self, i):
+    def train_step(self):
         return self.optimizer.minimize(self.loss, var_list=list(self.params.values()))
+
+    def step(self, i):
+        return self.train()
 
     def prediction(self):
         return mg.argmax(self.logits(), axis=2).numpy()
@@ -213,8 +218,8 @@ class CharCase(Case):
         w.update(dense_weights(rng, layers[-1], data.num_classes))
         return w
 
-    def build_minigrad(self, weights, data, dtype):
-        return CharRNN(data, self.hidden(data), weights, dtype, self.learning_rate)
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        return CharRNN(data, self.hidden(data), weights, dtype, self.learning_rate, compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return SessionCharRNN(data, self.hidden(data), weights, dtype, device,

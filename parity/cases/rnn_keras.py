@@ -46,7 +46,7 @@ def keras_weights(rng, kind, units=UNITS, input_size=N_INPUT):
 class MinigradKerasRNN(Trainer):
     """mg.keras.layers.LSTM/GRU -> Dense(10); mg.optimizers.Adam (Keras's)."""
 
-    def __init__(self, kind, weights, data, dtype, learning_rate=0.001):
+    def __init__(self, kind, weights, data, dtype, learning_rate=0.001, compiled=False):
         self.data = data
         layer = {"lstm": mg.keras.layers.LSTM, "gru": mg.keras.layers.GRU}[kind]
         dt = np.dtype(dtype).name
@@ -56,17 +56,20 @@ class MinigradKerasRNN(Trainer):
         self.dense.set_weights(list(weights.values())[3:])
         self.params = dict(zip(weights, self.rnn.weights + self.dense.weights))
         self.optimizer = mg.optimizers.Adam(learning_rate)
+        self.train = mg.function(self.train_step) if compiled else self.train_step
 
     def logits(self, x):
-        return self.dense(self.rnn(mg.constant(x)))
+        return self.dense(self.rnn(mg.convert_to_tensor(x)))
 
     def loss(self, x, y):
         return mg.reduce_mean(mg.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=mg.constant(y), logits=self.logits(x)))
+            labels=y, logits=self.logits(x)))
+
+    def train_step(self, x, y):
+        return self.optimizer.minimize(lambda: self.loss(x, y), list(self.params.values()))
 
     def step(self, i):
-        x, y = self.data.batch(i)
-        return self.optimizer.minimize(lambda: self.loss(x, y), list(self.params.values()))
+        return self.train(*self.data.batch(i))
 
     def outputs(self):
         return {"test_logits[:256]": self.logits(self.data.test_x[:256]).numpy()}
@@ -135,8 +138,8 @@ class KerasCase(MnistCase):
     def init_weights(self, rng, dtype):
         return keras_weights(rng, self.kind)
 
-    def build_minigrad(self, weights, data, dtype):
-        return MinigradKerasRNN(self.kind, weights, data, dtype, self.learning_rate)
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        return MinigradKerasRNN(self.kind, weights, data, dtype, self.learning_rate, compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return KerasRNN(self.kind, weights, data, dtype, self.learning_rate, "function", device)

@@ -70,7 +70,7 @@ class MnistRNN(Trainer):
     `static=True` unrolls with static_rnn over the 28 rows instead of dynamic_rnn."""
 
     def __init__(self, kind, layers, weights, data, dtype=np.float32, learning_rate=0.001,
-                 static=False):
+                 static=False, compiled=False):
         self.data, self.dtype, self.static = data, dtype, static
         self.cell = make_cell(mg.nn.rnn_cell, kind, layers)
         self.dense = mg.layers.Dense(N_CLASS)
@@ -78,9 +78,10 @@ class MnistRNN(Trainer):
         self.params = dict(zip(weights, mg_copy("cell", self.cell.weights, under(weights, "rnn")) +
                                mg_copy("dense", self.dense.weights, under(weights, "dense"))))
         self.optimizer = mg.train.AdamOptimizer(learning_rate)
+        self.train = mg.function(self.train_step) if compiled else self.train_step
 
     def logits(self, x):
-        X = mg.constant(x)
+        X = mg.convert_to_tensor(x)
         if self.static:
             outputs, _states = mg.nn.static_rnn(self.cell, mg.unstack(X, N_STEP, 1),
                                                 dtype=self.dtype)
@@ -92,11 +93,13 @@ class MnistRNN(Trainer):
 
     def cost(self, x, y):
         return mg.reduce_mean(mg.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=mg.constant(y), logits=self.logits(x)))
+            labels=y, logits=self.logits(x)))
+
+    def train_step(self, x, y):
+        return self.optimizer.minimize(lambda: self.cost(x, y), list(self.params.values()))
 
     def step(self, i):
-        x, y = self.data.batch(i)
-        return self.optimizer.minimize(lambda: self.cost(x, y), list(self.params.values()))
+        return self.train(*self.data.batch(i))
 
     def test_accuracy(self):
         return accuracy(lambda x: self.logits(x).numpy(), self.data.test_x, self.data.test_y)
@@ -224,9 +227,9 @@ class MnistCase(Case):
         w.update(dense_weights(rng, self.layers[-1], N_CLASS, name="dense"))
         return w
 
-    def build_minigrad(self, weights, data, dtype):
+    def build_minigrad(self, weights, data, dtype, compiled=False):
         return MnistRNN(self.kind, self.layers, weights, data, dtype, self.learning_rate,
-                        self.static)
+                        self.static, compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return SessionMnistRNN(self.kind, self.layers, weights, data, dtype, device,

@@ -46,7 +46,7 @@ def rmse(targets, predictions):
 class StockLSTM(Trainer):
     """The minigrad program (examples/stock_lstm.py runs it too)."""
 
-    def __init__(self, data, weights, dtype=np.float32, learning_rate=0.01):
+    def __init__(self, data, weights, dtype=np.float32, learning_rate=0.01, compiled=False):
         self.data, self.dtype = data, dtype
         self.X, self.Y = mg.constant(data.trainX), mg.constant(data.trainY)
         self.cell = mg.nn.rnn_cell.BasicLSTMCell(num_units=HIDDEN_DIM, state_is_tuple=True,
@@ -56,6 +56,7 @@ class StockLSTM(Trainer):
         self.params = dict(zip(weights, mg_copy("cell", self.cell.weights, under(weights, "rnn")) +
                                mg_copy("fc", self.fc.weights, under(weights, "fully_connected"))))
         self.optimizer = mg.train.AdamOptimizer(learning_rate)
+        self.train = mg.function(self.train_step) if compiled else self.train_step
 
     def predict(self, X):
         outputs, _states = mg.nn.dynamic_rnn(self.cell, X, dtype=self.dtype)
@@ -64,8 +65,11 @@ class StockLSTM(Trainer):
     def loss(self):
         return mg.reduce_sum(mg.square(self.predict(self.X) - self.Y))   # sum of the squares
 
-    def step(self, i):
+    def train_step(self):
         return self.optimizer.minimize(self.loss, var_list=list(self.params.values()))
+
+    def step(self, i):
+        return self.train()
 
     def test_predict(self):
         return self.predict(mg.constant(self.data.testX)).numpy()
@@ -178,8 +182,8 @@ class StockLstmCase(Case):
         w.update(dense_weights(rng, HIDDEN_DIM, OUTPUT_DIM))
         return w
 
-    def build_minigrad(self, weights, data, dtype):
-        return StockLSTM(data, weights, dtype)
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        return StockLSTM(data, weights, dtype, compiled=compiled)
 
     def build_tf(self, weights, data, dtype, device="cpu"):
         return SessionStockLSTM(data, weights, dtype, device)
