@@ -19,14 +19,30 @@ from parity.harness import CASES
 
 DTYPE = np.float32
 
-# op types a case's graph must name; cases not listed must show a MatMul (every tutorial model
-# ends in a dense layer)
+# op types a case's graph must name; a case not listed must show some layer op (a matmul, a
+# convolution or a fused RNN sequence)
+_LSTM_CHARS = {"BasicLSTMSequence", "MatMul", "SparseSoftmaxCrossEntropyWithLogits"}
 EXPECTED_OPS = {
     "xor": {"MatMul", "Sigmoid", "Log"},
     "xor_wide": {"MatMul", "Sigmoid", "Log"},
     "mnist_softmax": {"MatMul", "Softmax"},
     "mnist_cnn": {"Conv2D", "MaxPool", "Relu", "MatMul"},
+    "text_cnn": {"GatherV2", "Conv2D", "MaxPool", "ConcatV2", "MatMul"},
+    "rnn_basics": {"BasicRNNSequence", "BasicLSTMSequence", "GRUSequence"},
+    "hihello": _LSTM_CHARS, "char_seq": _LSTM_CHARS, "char_stacked": _LSTM_CHARS,
+    "rnn_mnist": {"BasicRNNSequence", "MatMul"},
+    "rnn_mnist_stacked": {"BasicRNNSequence", "MatMul"},
+    "lstm_mnist": {"BasicLSTMSequence", "MatMul"},
+    "stock_lstm": {"BasicLSTMSequence", "MatMul"},
+    "keras_lstm": {"KerasLSTMSequence", "MatMul"},
+    "keras_gru": {"KerasGRUSequence", "MatMul"},
 }
+
+
+def is_layer_op(op_type):
+    return op_type in ("MatMul", "BatchMatMulV2", "Conv2D") or op_type.endswith("Sequence")
+
+
 _BUILT = {}     # case name -> (case, data) or the loading error: data made once per session
 
 
@@ -117,8 +133,9 @@ def test_dot_of_one_step(name):
     n_ops = len(cap.tape.nodes)
     assert len(nodes) > n_ops and len(edges) >= n_ops      # ops plus their leaves, wired
     types = op_types(cap)
-    want = EXPECTED_OPS.get(name, {"MatMul"})
+    want = EXPECTED_OPS.get(name, set())
     assert want <= types, f"{name}: graph lacks {sorted(want - types)}; has {sorted(types)}"
+    assert any(is_layer_op(t) for t in types), f"{name}: no layer op in {sorted(types)}"
     for t in {op.type for op in cap.tape.nodes}:
         assert re.search(rf'label="{t}\\n', dot), f"{name}: op type {t} not drawn"
 
