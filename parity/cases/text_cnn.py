@@ -223,6 +223,8 @@ class TextCnn(Case):
         return data
 
     def init_weights(self, rng, dtype):
+        if not hasattr(self, "_sizes"):      # called before data(): size for the default data
+            self.data(None, dtype)
         return init_weights(rng, *self._sizes)
 
     def tolerance(self, dtype):
