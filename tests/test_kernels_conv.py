@@ -227,6 +227,45 @@ def test_conv2d_matches_reference(case, dtype):
                  dtype, "backward_filter")
 
 
+@pytest.mark.parametrize("layout", [True, False])
+@pytest.mark.parametrize("case", [c for c in CONV_CASES if c[2] > 1][::4], ids=_case_id)
+def test_conv2d_both_patch_layouts_cin1(case, layout, monkeypatch):
+    """cin == 1 builds cols or its transpose by run length: force each on the same inputs."""
+    monkeypatch.setattr(conv, "_transposed", lambda x_shape, w_shape, ow: layout)
+    n, h, w, k, s, d, pads = case
+    rng = np.random.default_rng(17)
+    x, wt = _data(rng, (n, h, w, 1), np.float64), _data(rng, k + (1, 3), np.float64)
+    y = conv.conv2d_forward(x, wt, s, d, pads)
+    assert_close(y, ref_conv(x, wt, s, d, pads), np.float64, "forward")
+    gy = _data(rng, y.shape, np.float64)
+    assert_close(conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads),
+                 ref_conv_backward_input(gy, wt, x.shape, s, d, pads), np.float64, "bwd_input")
+    assert_close(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads),
+                 ref_conv_backward_filter(x, gy, wt.shape, s, d, pads), np.float64, "bwd_filter")
+
+
+def test_patch_cache_sees_in_place_changes_and_stays_bounded():
+    """backward_filter reuses the forward's patches only for an x equal to the forward's."""
+    cache = conv._patch_cache
+    cache.entries, cache.spare = [], []
+    rng = np.random.default_rng(19)
+    args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
+    x1, w1 = _data(rng, (3, 12, 12, 1), np.float64), _data(rng, (5, 5, 1, 4), np.float64)
+    x2, w2 = _data(rng, (3, 6, 6, 4), np.float64), _data(rng, (5, 5, 4, 2), np.float64)
+    for step in range(6):  # the training-step pattern: forwards, then backwards in reverse
+        y1 = conv.conv2d_forward(x1, w1, *args)
+        y2 = conv.conv2d_forward(x2, w2, *args)
+        gy1, gy2 = _data(rng, y1.shape, np.float64), _data(rng, y2.shape, np.float64)
+        if step % 2:
+            x1 += 1.0  # in place: same object, new values
+        for x, gy, w in ((x2, gy2, w2), (x1, gy1, w1)):
+            assert_close(conv.conv2d_backward_filter(x, gy, w.shape, *args),
+                         ref_conv_backward_filter(x, gy, w.shape, *args), np.float64)
+        x2 = _data(rng, x2.shape, np.float64)
+    # this step's two forwards, plus the stale x1 one after the in-place change
+    assert len(cache.entries) <= 3 and len(cache.spare) <= cache.SPARES
+
+
 @pytest.mark.parametrize("case", CONV_CASES[::3], ids=_case_id)
 def test_conv2d_adjoint_identity(case):
     """<gy, conv(x, w)> = <gx, x> = <gw, w>: the backward kernels are conv's exact adjoints."""

@@ -7,18 +7,20 @@ Layouts are TensorFlow's: input NHWC, filter HWIO `[kh, kw, cin, cout]`, cross-c
 The patch matrix ("cols") has one row per output pixel and one column per filter tap, columns
 ordered (kh, kw, cin) so that `w.reshape(kh*kw*cin, cout)` is the matching matmul operand:
     y  = cols @ w2            gw2 = cols.T @ gy2            gcols = gy2 @ w2.T -> col2im
-With cin == 1 the runs of a row are tiny (kw values), so that case builds the transposed
-matrix colsT `[kh*kw, n*oh*ow]`, whose runs are whole output rows.
+A row copies runs of kw*cin contiguous values of x; with cin == 1 they are tiny, so when an
+output row is longer (ow > kw) the transposed matrix colsT `[kh*kw, n*oh*ow]` is built
+instead: its runs are whole output rows. The copies cost per run more than per value.
 
-Determinism: numba loops run in parallel only over images (each image's writes and its
-summation order are fixed), and the reductions happen inside BLAS, whose split does not
-depend on timing, so float64 results are identical run to run.
+Threads: numpy's OpenBLAS is the only thread pool. The numba loops are serial on purpose: an
+OpenMP pool (numba `parallel=True`) spin-waiting beside OpenBLAS's on 2 cores stalled each call
+by ~8 ms (one scheduler slice), far more than the copies cost. Reductions happen inside BLAS,
+whose split depends on shapes only, or in fixed-order loops: float64 results are identical run
+to run.
 """
 import threading
 
 import numba
 import numpy as np
-from numba import prange
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 
@@ -40,19 +42,63 @@ def conv_output_size(in_size, k, stride, dilation, padding):
 
 
 # ---------------------------------------------------------------------------------------------
-# Scratch buffers. The patch matrix of one call is large (MBs) and dead once the matmul is
-# done; reusing it saves the page faults of a fresh allocation on every call. One buffer per
-# thread and dtype, grown on demand, never returned to callers.
+# Scratch buffers. A patch matrix is large (MBs); reusing its storage saves the page faults of
+# a fresh allocation on every call. Per thread and dtype, grown on demand, never returned.
 _scratch = threading.local()
 
 
 def _buffer(size, dtype):
     bufs = _scratch.__dict__.setdefault("bufs", {})
-    buf = bufs.get(dtype)
+    buf = bufs.get(np.dtype(dtype))
     if buf is None or buf.size < size:
         buf = np.empty(max(size, 1), dtype)
-        bufs[dtype] = buf
+        bufs[np.dtype(dtype)] = buf
     return buf[:size]
+
+
+class _PatchCache(threading.local):
+    """The last few patch matrices, each with a copy of the x it was built from.
+
+    A training step builds the patches of x in the forward and needs them again in
+    backward_filter. A call whose x equals a cached copy exactly (np.array_equal: about
+    1/(kh*kw) of an im2col's traffic), with the same geometry, reuses the matrix. An entry
+    that has been reused is done in that pattern: the next insert recycles its storage.
+    """
+    ENTRIES, SPARES, BYTES = 8, 4, 256 << 20
+
+    def __init__(self):
+        self.entries = []  # [key, x copy, storage, reused], most recent first
+        self.spare = []
+
+    def lookup(self, key, x):
+        for entry in self.entries:
+            if entry[0] == key and np.array_equal(entry[1], x):
+                entry[3] = True
+                return entry[2]
+        return None
+
+    def storage(self, size, dtype):
+        """Room for a new entry's matrix: recycled when a spare fits (None: too big to cache)."""
+        if size * np.dtype(dtype).itemsize > self.BYTES // 2:
+            return None
+        fits = [b for b in self.spare if b.dtype == dtype and b.size >= size]
+        if not fits:
+            return np.empty(size, dtype)
+        store = min(fits, key=lambda b: b.size)
+        self.spare = [b for b in self.spare if b is not store]
+        return store
+
+    def insert(self, key, x, store):
+        done = [e for e in self.entries if e[3]]
+        self.entries = [e for e in self.entries if not e[3]]
+        while self.entries and (len(self.entries) >= self.ENTRIES or store.nbytes
+                                + sum(e[2].nbytes for e in self.entries) > self.BYTES):
+            done.append(self.entries.pop())
+        self.spare = ([e[2] for e in done] + self.spare)[:self.SPARES]
+        self.entries.insert(0, [key, x.copy(), store, False])
+
+
+_patch_cache = _PatchCache()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,7 +138,7 @@ def _ox_range(ow, x0, step, w):
     return lo, max(min(hi, ow), lo)
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _im2col(x, geom, cols):
     """cols[(b, oy, ox), (i, j, c)] = x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] (0 outside)."""
     kh, kw, sh, sw, dh, dw, pt, pl, oh, ow = geom
@@ -100,7 +146,7 @@ def _im2col(x, geom, cols):
     kwc = kw * c
     xf = x.reshape(-1)
     cf = cols.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         for oy in range(oh):
             for ox in range(ow):
                 d = ((b * oh + oy) * ow + ox) * kh * kwc
@@ -122,7 +168,7 @@ def _im2col(x, geom, cols):
                     d += kwc
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _col2im(gcols, geom, gx):
     """Adjoint of _im2col: gx[b, iy, ix, c] = sum of the gcols entries that read it."""
     kh, kw, sh, sw, dh, dw, pt, pl, oh, ow = geom
@@ -130,7 +176,7 @@ def _col2im(gcols, geom, gx):
     kwc = kw * c
     gf = gcols.reshape(-1)
     xf = gx.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         _zero(xf, b * h * w * c, h * w * c)
         for oy in range(oh):
             for ox in range(ow):
@@ -151,15 +197,15 @@ def _col2im(gcols, geom, gx):
                     d += kwc
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _im2col_t(x, geom, cols_t):
-    """cin == 1: cols_t[(i, j), (b, oy, ox)] = x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, 0]."""
+    """cols_t[(i, j), (b, oy, ox)] = x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, 0]."""
     kh, kw, sh, sw, dh, dw, pt, pl, oh, ow = geom
     n, h, w, _ = x.shape
     m = n * oh * ow
     xf = x.reshape(-1)
     cf = cols_t.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         for i in range(kh):
             for j in range(kw):
                 x0 = j * dw - pl
@@ -180,7 +226,7 @@ def _im2col_t(x, geom, cols_t):
                     _zero(cf, d + hi, ow - hi)
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _col2im_t(gcols_t, geom, gx):
     """Adjoint of _im2col_t."""
     kh, kw, sh, sw, dh, dw, pt, pl, oh, ow = geom
@@ -188,7 +234,7 @@ def _col2im_t(gcols_t, geom, gx):
     m = n * oh * ow
     gf = gcols_t.reshape(-1)
     xf = gx.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         _zero(xf, b * h * w, h * w)
         for i in range(kh):
             for j in range(kw):
@@ -220,23 +266,39 @@ def _geometry(x_shape, w_shape, strides, dilations, pads):
     return geom, oh, ow
 
 
-def _patches(x, w_shape, strides, dilations, pads):
-    """The patch matrix of x (a scratch view), as [m, k] (transposed storage when cin == 1)."""
+def _transposed(x_shape, w_shape, ow):
+    """Build colsT rather than cols: cin == 1 and output rows longer than kernel rows."""
+    return x_shape[3] == 1 and ow > w_shape[1]
+
+
+def _patches(x, w_shape, strides, dilations, pads, keep):
+    """The patch matrix of x, [m, k] (maybe a transposed view); read-only to callers.
+
+    keep: cache a freshly built matrix (the forward does; backward_filter is its last use).
+    """
     x = np.ascontiguousarray(x)
     geom, oh, ow = _geometry(x.shape, w_shape, strides, dilations, pads)
     m, k = x.shape[0] * oh * ow, w_shape[0] * w_shape[1] * w_shape[2]
-    if w_shape[2] == 1:
-        cols_t = _buffer(m * k, x.dtype).reshape(k, m)
-        _im2col_t(x, geom, cols_t)
-        return cols_t.T, oh, ow
-    cols = _buffer(m * k, x.dtype).reshape(m, k)
-    _im2col(x, geom, cols)
-    return cols, oh, ow
+    transposed = _transposed(x.shape, w_shape, ow)
+    key = (x.shape, x.dtype.str, geom, transposed)
+    store = _patch_cache.lookup(key, x)
+    if store is None:
+        cached = _patch_cache.storage(m * k, x.dtype) if keep else None
+        store = _buffer(m * k, x.dtype) if cached is None else cached
+        if transposed:
+            _im2col_t(x, geom, store[:m * k].reshape(k, m))
+        else:
+            _im2col(x, geom, store[:m * k].reshape(m, k))
+        if cached is not None:
+            _patch_cache.insert(key, x, cached)
+    if transposed:
+        return store[:m * k].reshape(k, m).T, oh, ow
+    return store[:m * k].reshape(m, k), oh, ow
 
 
 def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))):
     """y[b, oy, ox, o] = sum_{i, j, c} x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] w[i, j, c, o]."""
-    cols, oh, ow = _patches(x, w.shape, strides, dilations, pads)
+    cols, oh, ow = _patches(x, w.shape, strides, dilations, pads, keep=True)
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), x.dtype)
     np.matmul(cols, w.reshape(-1, w.shape[3]), out=y.reshape(-1, w.shape[3]))
     return y
@@ -251,7 +313,7 @@ def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
     gy2 = np.ascontiguousarray(gy).reshape(m, cout)
     w2 = np.ascontiguousarray(w).reshape(k, cout)
     gx = np.empty(x_shape, gy.dtype)
-    if x_shape[3] == 1:
+    if _transposed(x_shape, w.shape, ow):
         gcols_t = _buffer(m * k, gy.dtype).reshape(k, m)
         np.matmul(w2, gy2.T, out=gcols_t)
         _col2im_t(gcols_t, geom, gx)
@@ -266,7 +328,7 @@ def conv2d_backward_filter(x, gy, w_shape, strides=(1, 1), dilations=(1, 1),
                            pads=((0, 0), (0, 0))):
     """gw = cols.T @ gy2: the adjoint of conv2d_forward in w."""
     w_shape = tuple(int(s) for s in w_shape)
-    cols, _, _ = _patches(x, w_shape, strides, dilations, pads)
+    cols, _, _ = _patches(x, w_shape, strides, dilations, pads, keep=False)
     gy2 = np.ascontiguousarray(gy).reshape(-1, w_shape[3])
     gw = np.empty(w_shape, x.dtype)
     np.matmul(cols.T, gy2, out=gw.reshape(-1, w_shape[3]))

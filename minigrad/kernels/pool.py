@@ -8,12 +8,11 @@ argmax encoding: int64, shape of y; argmax[b, oy, ox, c] = iy * W + ix, the flat
 position inside image b, channel c, of the input that won the window; -1 when the window holds
 no input cell at all (possible only with explicit pads >= ksize; y is -inf there).
 
-Loops run in parallel only over images, so every sum has a fixed order: float64 results are
-identical run to run.
+Serial loops (see conv.py: a numba thread pool beside OpenBLAS's costs more than it gains) in a
+fixed order: float64 results are identical run to run.
 """
 import numba
 import numpy as np
-from numba import prange
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 # NOTE: uint64 indices let numba skip its negative-index branch, so the channel loops vectorize
@@ -31,13 +30,13 @@ def _window(o, stride, before, k, size):
     return max(start, 0), max(min(start + k, size), max(start, 0))
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _max_pool_fwd(x, geom, y, argmax):
     kh, kw, sh, sw, pt, pl = geom
     n, h, w, c = x.shape
     _, oh, ow, _ = y.shape
     xf, yf, af = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         for oy in range(oh):
             y0, y1 = _window(oy, sh, pt, kh, h)
             for ox in range(ow):
@@ -59,12 +58,12 @@ def _max_pool_fwd(x, geom, y, argmax):
                                 af[d + t] = pos
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _max_pool_bwd(gy, argmax, gx):
     n, oh, ow, c = gy.shape
     _, h, w, _ = gx.shape
     gyf, af, gxf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         gxf[b * h * w * c:(b + 1) * h * w * c] = 0
         for p in range(oh * ow):
             d = (b * oh * ow + p) * c
@@ -74,13 +73,13 @@ def _max_pool_bwd(gy, argmax, gx):
                     gxf[(b * h * w + a) * c + t] += gyf[d + t]
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _avg_pool_fwd(x, geom, y):
     kh, kw, sh, sw, pt, pl = geom
     n, h, w, c = x.shape
     _, oh, ow, _ = y.shape
     xf, yf = x.reshape(-1), y.reshape(-1)
-    for b in prange(n):
+    for b in range(n):
         for oy in range(oh):
             y0, y1 = _window(oy, sh, pt, kh, h)
             for ox in range(ow):
@@ -99,14 +98,14 @@ def _avg_pool_fwd(x, geom, y):
                     yf[d + t] = yf[d + t] / count
 
 
-@numba.njit(parallel=True, **_JIT)
+@numba.njit(**_JIT)
 def _avg_pool_bwd(gy, geom, gx):
     kh, kw, sh, sw, pt, pl = geom
     n, oh, ow, c = gy.shape
     _, h, w, _ = gx.shape
     gyf, gxf = gy.reshape(-1), gx.reshape(-1)
     one = gxf.dtype.type(1)
-    for b in prange(n):
+    for b in range(n):
         gxf[b * h * w * c:(b + 1) * h * w * c] = 0
         for oy in range(oh):
             y0, y1 = _window(oy, sh, pt, kh, h)
