@@ -78,3 +78,14 @@ def test_hihello_learns_ihello():
     r = run_case(case, np.float64, steps=case.steps)
     assert r.passed, r.first_failure
     assert r.mg_extra["text"] == r.tf_extra["text"] == "ihello"
+
+
+def test_hihello_example_says_ihello(capsys):
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "examples" / "hihello.py"
+    spec = importlib.util.spec_from_file_location("example_hihello", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main([]) == "ihello"
+    assert "hihell -> ihello" in capsys.readouterr().out
