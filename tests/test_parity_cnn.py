@@ -1,11 +1,6 @@
 """The convolutional parity cases in CI: mnist_softmax, mnist_cnn and text_cnn for their
 ci_steps in both dtypes (eager and through mg.function), their TF2 references, and the
 real data sets when present. The full runs are `python -m parity --case ...`."""
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -50,16 +45,3 @@ def test_case_on_the_real_data(tf, data_dir, name):
     r = run_case(case, np.float64, steps=case.ci_steps, data_dir=str(data_dir))
     assert r.passed, r.first_failure
 
-
-@pytest.mark.parametrize("script,args", [
-    ("mnist_softmax.py", ["--epochs", "1", "--steps", "5"]),
-    ("mnist_cnn.py", ["--epochs", "1", "--steps", "3"]),
-    ("text_cnn.py", ["--epochs", "1", "--steps", "3", "--embedding", "16", "--filters", "8"])])
-def test_example_runs(tf, script, args):
-    """Every lecture program runs (briefly, on generated data)."""
-    root = Path(__file__).resolve().parents[1]
-    env = {k: v for k, v in os.environ.items() if k != "MINIGRAD_DATA_DIR"}
-    r = subprocess.run([sys.executable, str(root / "examples" / script), *args, "--no-progress"],
-                       cwd=root, capture_output=True, text=True, timeout=600, env=env)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "ccuracy" in r.stdout
