@@ -165,3 +165,12 @@ def test_char_rnn_names_a_missing_corpus(tmp_path):
                           capture_output=True, text=True, timeout=TIMEOUT, cwd=tmp_path)
     assert done.returncode != 0
     assert "nietzsche.txt" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_rnn_basics_sequence_loss_figures(capsys):
+    """The lecture's toy sequence_loss values (TensorFlow prints 0.596759 for the first)."""
+    losses = load_example("rnn_basics.py").main(["--steps", "1"])
+    assert round(losses["prediction"], 6) == 0.596759
+    assert round(losses["prediction1"], 6) == 0.513015
+    assert round(losses["prediction3"], 6) == 1.313262
+    assert "sequence_length [5, 3, 4]" in capsys.readouterr().out
