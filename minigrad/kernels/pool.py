@@ -30,32 +30,62 @@ def _window(o, stride, before, k, size):
     return max(start, 0), max(min(start + k, size), max(start, 0))
 
 
+@numba.njit(inline="always", **_JIT)
+def _max_2x2(xf, s, w, c, p0, yf, af, d):
+    """A whole 2x2 window, unrolled: the running max stays in registers, loops vectorize."""
+    for t in range(_U(c)):
+        m, i = xf[s + t], p0
+        for q, off in ((1, _U(c)), (w, _U(w * c)), (w + 1, _U(w * c + c))):
+            v = xf[s + off + t]
+            take = m < v
+            m = v if take else m
+            i = p0 + q if take else i
+        yf[d + t] = m
+        af[d + t] = i
+
+
 @numba.njit(**_JIT)
-def _max_pool_fwd(x, geom, y, argmax):
+def _max_pool_fwd(x, geom, y, argmax, ia, ib):
+    """ia, ib: [c] index scratch, int32 beside float32 so that the selects vectorize."""
     kh, kw, sh, sw, pt, pl = geom
     n, h, w, c = x.shape
     _, oh, ow, _ = y.shape
     xf, yf, af = x.reshape(-1), y.reshape(-1), argmax.reshape(-1)
+    va, vb = np.empty(c, x.dtype), np.empty(c, x.dtype)
     for b in range(n):
         for oy in range(oh):
             y0, y1 = _window(oy, sh, pt, kh, h)
             for ox in range(ow):
                 x0, x1 = _window(ox, sw, pl, kw, w)
                 d = _U(((b * oh + oy) * ow + ox) * c)
-                for t in range(_U(c)):
-                    yf[d + t] = -np.inf
-                    af[d + t] = -1
+                s = _U(((b * h + y0) * w + x0) * c)
+                if y1 - y0 == 2 and x1 - x0 == 2:
+                    _max_2x2(xf, s, w, c, y0 * w + x0, yf, af, d)
+                    continue
+                if y0 == y1 or x0 == x1:
+                    for t in range(_U(c)):
+                        yf[d + t] = -np.inf
+                        af[d + t] = -1
+                    continue
+                # NOTE: TF's rule: the first cell always wins, then only a strictly larger
+                # value; ties stay with the first in (h, w) order. Ping-pong between two
+                # scratch rows: unconditional stores, so the channel loop vectorizes.
+                p0 = ia.dtype.type(y0 * w + x0)
+                for t in range(c):
+                    va[t] = xf[s + _U(t)]
+                    ia[t] = p0
                 for iy in range(y0, y1):
-                    for ix in range(x0, x1):
+                    for ix in range(x0 + (iy == y0), x1):
                         s = _U(((b * h + iy) * w + ix) * c)
-                        pos = iy * w + ix
-                        for t in range(_U(c)):
-                            v = xf[s + t]
-                            # NOTE: TF's rule: the first cell seen always wins, then only a
-                            # strictly larger value; ties stay with the first in (h, w) order
-                            if af[d + t] < 0 or yf[d + t] < v:
-                                yf[d + t] = v
-                                af[d + t] = pos
+                        pos = ia.dtype.type(iy * w + ix)
+                        for t in range(c):
+                            v, m = xf[s + _U(t)], va[t]
+                            vb[t] = v if m < v else m
+                            ib[t] = pos if m < v else ia[t]
+                        va, vb, ia, ib = vb, va, ib, ia
+                for t in range(c):
+                    yf[d + _U(t)] = va[t]
+                    af[d + _U(t)] = ia[t]
 
 
 @numba.njit(**_JIT)
@@ -135,7 +165,9 @@ def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     geom, y_shape = _geometry(x.shape, ksize, strides, pads)
     y = np.empty(y_shape, x.dtype)
     argmax = np.empty(y_shape, np.int64)
-    _max_pool_fwd(x, geom, y, argmax)
+    small = x.itemsize == 4 and x.shape[1] * x.shape[2] < 2 ** 31
+    ia, ib = np.empty((2, x.shape[3]), np.int32 if small else np.int64)
+    _max_pool_fwd(x, geom, y, argmax, ia, ib)
     return y, argmax
 
 
