@@ -31,7 +31,8 @@ class TextData:
     """Token ids [n, seq] (int32), sparse labels (1 = positive), split 90/10, seeded batches."""
 
     def __init__(self, data_dir, batch_size=64, seed=0):
-        sentences, labels = text.load_polarity(data_dir, one_hot=False, seed=seed)
+        sentences, labels = (text.load_polarity(data_dir, one_hot=False) if data_dir else
+                             text.synthetic_polarity(seed=seed, one_hot=False))
         self.vocab = text.Vocabulary().build(sentences)
         ids, _ = self.vocab.encode(sentences, add_start_end=True)
         ids = ids.astype(np.int32)
