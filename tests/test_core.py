@@ -212,3 +212,13 @@ def test_every_op_has_a_forward_and_gradient_docstring():
         assert "=" in doc, f"{name}: its docstring should give the forward formula"
         assert cls.differentiable is False or any(w in doc for w in ("gx", "gradient")), \
             f"{name}: its docstring should give the gradient"
+
+
+def test_import_is_light():
+    """`import minigrad` pulls in neither TensorFlow nor numba (kernels load on first use)."""
+    import subprocess
+    import sys
+    code = "import minigrad, sys; print('tensorflow' in sys.modules, 'numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False"]

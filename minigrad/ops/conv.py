@@ -9,9 +9,10 @@ row/column goes bottom/right), "VALID", or explicit `[[0, 0], [top, bottom], [le
 import numpy as np
 
 from minigrad.core import Op, apply, register
-from minigrad.kernels import conv as KC
-from minigrad.kernels import pool as KP
+from minigrad.kernels import lazy
 from minigrad.ops._convert import floating, pair, tensor
+
+KC, KP = lazy("conv"), lazy("pool")
 
 
 # --- argument checks shared by conv and pooling -----------------------------------------------

@@ -15,8 +15,10 @@ import contextlib
 import numpy as np
 
 from minigrad.core import Op, apply, register
-from minigrad.kernels import rnn as K
+from minigrad.kernels import lazy
 from minigrad.ops._convert import tensor
+
+K = lazy("rnn")
 
 
 _FUSED = [True]

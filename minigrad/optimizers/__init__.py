@@ -1,5 +1,7 @@
 """`mg.optimizers`: Keras 3's optimizers (SGD, RMSprop, Adam) with Keras's exact forms."""
-from minigrad.kernels import optim as K
+from minigrad.kernels import lazy
+
+K = lazy("optim")
 from minigrad.train.optimizer import Optimizer
 
 

@@ -1,7 +1,9 @@
 """`mg.train`: TensorFlow 1's optimizers, with TF1's exact update forms (fused kernels)."""
 import numpy as np
 
-from minigrad.kernels import optim as K
+from minigrad.kernels import lazy
+
+K = lazy("optim")
 from minigrad.train.optimizer import Optimizer
 from minigrad.train.checkpoint import Checkpoint
 
