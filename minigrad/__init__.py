@@ -19,6 +19,7 @@ from minigrad.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat,
                           split, sqrt, square, squeeze, stack, stop_gradient, subtract, tanh,
                           transpose, unstack, where, zeros, zeros_like)
 from minigrad.ops import range_ as range
+from minigrad.ops.conv import pad
 from minigrad import math, nn, random, train, optimizers, initializers   # noqa: E402
 from minigrad import layers, losses, seq2seq, keras   # noqa: E402
 from minigrad import graph, summary   # noqa: E402  (learning tools; tensorboard loads lazily)
