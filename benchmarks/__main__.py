@@ -21,7 +21,7 @@ from parity.harness import CASES
 from benchmarks import micro as micro_mod
 from benchmarks import report, startup
 from benchmarks.env import load_average, machine_info, worker_env
-from benchmarks.models import MODES, Worker, WorkerError, bench_model
+from benchmarks.models import MODES, Worker, WorkerError, bench_model, model_kind
 
 QUICK = dict(repeat=3, rep_s=0.02, warmup_s=0.05, warmup_steps=2, min_steps=1)
 FULL = dict(repeat=15, rep_s=0.2, warmup_s=1.0, warmup_steps=10, min_steps=1)
@@ -47,6 +47,8 @@ def parse_args(argv):
     p.add_argument("--json", metavar="PATH", help="write every number as JSON")
     p.add_argument("--report", metavar="DIR", help="write DIR/BENCHMARKS.md and the chart "
                                                    "(implies --micro and --startup)")
+    p.add_argument("--render", metavar="JSON", help="only rewrite the --report from a saved "
+                                                    "--json (its command stays at the top)")
     p.add_argument("--list", action="store_true", help="list the models and modes, then exit")
     return p.parse_args(argv)
 
@@ -91,6 +93,14 @@ def main(argv=None):
         for name in sorted(CASES):
             print(f"{name:20s} {CASES[name].description}")
         print("modes:", ", ".join(MODES))
+        return 0
+    if args.render:
+        result = json.loads(Path(args.render).read_text())
+        for rec in result["models"]:        # classification may have improved since the run
+            if rec["model"] in CASES:
+                rec["kind"] = model_kind(CASES[rec["model"]]())
+        result["targets"] = report.targets(result)
+        print(f"wrote {report.write(result, Path(args.report or '.'))}")
         return 0
     opts = settings(args)
     models = select_models(args)

@@ -73,15 +73,15 @@ def unavailable(case, mode):
     return None
 
 
+RECURRENT_WORDS = ("rnn", "lstm", "gru", "cell", "char", "stock")
+
+
 def model_kind(case):
-    """"recurrent", "cnn" or "mlp": a case may say so (`kind = ...`); else from its name."""
-    kind = getattr(case, "kind", None)
-    if kind:
-        return kind
-    name = case.name.lower()
-    if any(k in name for k in ("rnn", "lstm", "gru", "char", "stock", "seq")):
+    """"recurrent", "cnn" or "mlp", read from the case's name, cell kind and description."""
+    text = f"{case.name} {getattr(case, 'kind', '') or ''} {case.description}".lower()
+    if any(w in text for w in RECURRENT_WORDS):
         return "recurrent"
-    return "cnn" if "cnn" in name or "conv" in name else "mlp"
+    return "cnn" if "cnn" in text or "conv" in text else "mlp"
 
 
 class WorkerError(RuntimeError):
@@ -206,22 +206,29 @@ def _ready(workers, results, log):
             _drop(workers, results, mode, e, log)
             continue
         results[mode] = {"status": "ok", "ready_s": time.perf_counter() - w.t0,
-                         "first_step_s": msg["first_step_s"], "build_s": msg["build_s"]}
+                         "first_step_s": msg["first_step_s"], "build_s": msg["build_s"],
+                         "tf_in_process": msg["tf_in_process"]}
 
 
 def _warmup(workers, results, opts, log):
+    """Warm each worker up, then size its repetition from one untimed trial repetition (the
+    warm-up's own estimate can still include a late compilation)."""
     steps = {}
     for mode, w in list(workers.items()):
         try:
             msg = w.ask(op="warmup", seconds=opts.warmup_s, min_steps=opts.warmup_steps)
+            trial = w.ask(op="time", steps=_steps_for(msg["ms"], opts))
         except WorkerError as e:
             _drop(workers, results, mode, e, log)
             continue
-        steps[mode] = max(opts.min_steps, math.ceil(opts.rep_s / max(msg["ms"] / 1e3, 1e-9)))
-        results[mode]["steps_per_rep"] = steps[mode]
-        log(f"  {mode:20s} warm-up {msg['steps']:6d} steps, {msg['ms']:9.4f} ms/step -> "
-            f"{steps[mode]} steps per repetition")
+        steps[mode] = results[mode]["steps_per_rep"] = _steps_for(trial["ms"], opts)
+        log(f"  {mode:20s} warm-up {msg['steps']:6d} steps, then {trial['ms']:9.4f} ms/step "
+            f"-> {steps[mode]} steps per repetition")
     return steps
+
+
+def _steps_for(ms, opts):
+    return max(opts.min_steps, math.ceil(opts.rep_s / max(ms / 1e3, 1e-9)))
 
 
 def _interleave(workers, results, steps, opts, log):

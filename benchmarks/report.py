@@ -36,6 +36,12 @@ def models_table(result):
     return "\n".join(lines)
 
 
+def models_list(result):
+    recs = result.get("models", [])
+    return "Models (the parity cases' networks and data):\n\n" + "\n".join(
+        f"- `{r['model']}` ({r.get('kind', '?')}): {r['description']}" for r in recs)
+
+
 def _spread(m):
     if m is None:
         return "—"
@@ -163,9 +169,17 @@ def targets(result):
     add("b", f"conv2d forward+backward at {CONV_SHARE:.0%} or more of numpy's matmul GFLOP/s",
         "conv2d", _conv_target(result))
     add("b", f"the CNN step at {CNN_MS:g} ms or less", "mnist_cnn", _cnn_target(recs))
+    unmeasured = {}
     for r in recs:
         for m in PEER_MODES:
-            add("c", f"faster than {m}", r["model"], _peer(r, m))
+            judged = _peer(r, m)
+            if judged[0] is None:
+                unmeasured.setdefault(f"{m}: {judged[2]}", []).append(r["model"])
+            else:
+                add("c", f"faster than {m}", r["model"], judged)
+    for why, names in unmeasured.items():
+        add("c", f"faster than {why.split(':')[0]}", ", ".join(names),
+            (None, None, why.split(": ", 1)[1]))
     for tid, text, subject, judged in _startup_targets(result):
         add(tid, text, subject, judged)
     return out
@@ -339,7 +353,7 @@ def markdown(result, chart_path):
         f"(forward, backward, update).", "",
         "## Targets (issue 6, item 5), judged from the numbers below", "",
         targets_table(result), "",
-        "## Training step, ms", "", models_table(result), "",
+        "## Training step, ms", "", models_table(result), "", models_list(result), "",
         "Ratio minigrad / each mode (below 1: minigrad is faster):", "", ratios_table(result),
         ""]
     if chart_path:
@@ -350,8 +364,9 @@ def markdown(result, chart_path):
     if result.get("micro"):
         parts += ["## Micro-benchmarks", "",
                   "Median µs per call; GFLOP/s where FLOPs are defined. numpy's float32 matmul, "
-                  "timed in the same run, is the practical ceiling. TF eager runs the same code "
-                  "(the micro-benchmarks are written against TensorFlow's names).", "",
+                  "timed in the same run, is the practical ceiling. TensorFlow runs the same code, "
+                  "eagerly unless the row says E.function (the micro-benchmarks are written "
+                  "against TensorFlow's names, so `E` is minigrad or tensorflow).", "",
                   micro_tables(result), ""]
         prof = result["micro"].get("minigrad", {}).get("profile")
         if isinstance(prof, dict) and "layers" in prof:
