@@ -27,6 +27,11 @@ LAYERS = [
 ]
 
 
+# phase -> (file, function) whose cumulative time it is
+PHASES = {"backward (GradientTape.gradient)": ("core/tape.py", "gradient"),
+          "update (Optimizer.apply_gradients)": ("train/optimizer.py", "apply_gradients")}
+
+
 def _layer(filename, func):
     for label, test in LAYERS:
         if test(filename, func):
@@ -65,16 +70,21 @@ def profile_xor(model="xor", steps=3000):
         t.step(i)
     prof.disable()
     stats = pstats.Stats(prof).stats
-    layers, funcs, ops = {}, [], 0
+    layers, funcs, ops, phases = {}, [], 0, {}
     for (f, line, fn), (cc, nc, tt, ct, callers) in stats.items():
+        for phase, (file_end, func) in PHASES.items():
+            if f.endswith(file_end) and fn == func:
+                phases[phase] = phases.get(phase, 0.0) + ct
         layers[_layer(f, fn)] = layers.get(_layer(f, fn), 0.0) + tt
         funcs.append((tt, nc, fn if f == "~" else f"{_short(f)}:{line}({fn})"))
         if f.endswith("core/tape.py") and fn == "apply":
             ops = nc / steps
     total = sum(layers.values())
+    phases["forward (the loss function) and the rest"] = total - sum(phases.values())
     return {"model": model, "steps": steps, "step_us": plain_us,
             "profiled_step_us": total / steps * 1e6, "ops_per_step": ops,
             "us_per_op": plain_us / ops if ops else None,
+            "phases": [[k, v / total] for k, v in phases.items()],
             "layers": sorted(([k, v / total] for k, v in layers.items()), key=lambda kv: -kv[1]),
             "top": [[name, tt / total, nc / steps] for tt, nc, name in
                     sorted(funcs, reverse=True)[:15]]}
@@ -84,7 +94,10 @@ def format_profile(p):
     lines = [f"{p['model']}: {p['step_us']:.1f} us per training step unprofiled "
              f"({p['ops_per_step']:.0f} ops recorded per step: "
              f"{p['us_per_op'] or float('nan'):.2f} us per op, forward+backward+update)", ""]
-    lines += ["| layer | share of the profiled step |", "|---|---:|"]
+    lines += ["| phase | share of the profiled step |", "|---|---:|"]
+    lines += [f"| {k} | {v:.0%} |" for k, v in p.get("phases", [])]
+    lines += ["", "| layer (own time of its functions) | share of the profiled step |",
+              "|---|---:|"]
     lines += [f"| {k} | {v:.0%} |" for k, v in p["layers"]]
     lines += ["", "| function (top by own time) | share | calls per step |", "|---|---:|---:|"]
     lines += [f"| `{name}` | {share:.1%} | {calls:.0f} |" for name, share, calls in p["top"]]

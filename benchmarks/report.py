@@ -295,7 +295,7 @@ def chart(result, path):
     modes = [m for m in MODES if m not in MG_MODES and any(_ok(r["modes"].get(m)) for r in recs)]
     if not recs or not modes:
         return None
-    fig, ax = plt.subplots(figsize=(max(7, 1.4 * len(recs) + 3.5), 4.2))
+    fig, ax = plt.subplots(figsize=(min(14, max(7, 0.75 * len(recs) + 3.5)), 5))
     width = 0.8 / len(modes)
     for j, m in enumerate(modes):
         xs = [i + (j - (len(modes) - 1) / 2) * width for i in range(len(recs))]
@@ -304,7 +304,7 @@ def chart(result, path):
     ax.axhline(1.0, color="k", lw=1)
     ax.axhline(RECURRENT_RATIO, color="k", lw=0.6, ls="--")
     ax.set_yscale("log")
-    ax.set_xticks(range(len(recs)), [r["model"] for r in recs])
+    ax.set_xticks(range(len(recs)), [r["model"] for r in recs], rotation=30, ha="right")
     ax.set_ylabel("minigrad's best / mode (below 1: minigrad faster)")
     ax.set_title(f"Training step, {result['settings']['dtype']}, "
                  f"{result['settings']['threads']} threads")
@@ -346,7 +346,8 @@ def markdown(result, chart_path):
         f"{result['date']}. Machine: {m['cpu']}, {m['cores']} cores, "
         f"{m['memory_gib']} GiB; Python {m['python']}; {libs}.", "", _load_note(m),
         f"Both engines on **{s['threads']} threads** (OMP/OpenBLAS/MKL/numba thread variables; "
-        f"TensorFlow's intra- and inter-op pools), {s['dtype']}. Each mode runs in its own "
+        f"TensorFlow's intra- and inter-op pools; torch.set_num_threads; JAX keeps XLA's own "
+        f"CPU pool), {s['dtype']}. Each mode runs in its own "
         f"worker process; after a warm-up the modes are timed in turn, A B C A B C ..., "
         f"{s['repeat']} repetitions of about {s['rep_s'] * 1e3:.0f} ms each; the tables give "
         f"the median (min–max) of the per-repetition ms per training step "
