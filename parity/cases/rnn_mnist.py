@@ -209,11 +209,20 @@ class MnistCase(Case):
         self.batch_size, self.n_train, self.n_test = batch_size, n_train, n_test
         self.static = static
 
+    f64_steps = None        # float64 judged over these first steps; None: all (see chaos)
+    chaos = ""              # where and how the training turns chaotic, if it does
+
     def tolerance(self, dtype):
         if np.dtype(dtype) == np.float64:
-            return Tolerance(1e-9, None, 1e-7, 1e-9,
-                             "float64: the same formulas; only summation order and libm's last "
-                             "bit differ; Adam(0.001) on minibatches stays far from chaos")
+            if self.f64_steps is None:
+                return Tolerance(1e-9, None, 1e-7, 1e-9,
+                                 "float64: the same formulas; only summation order and libm's "
+                                 "last bit differ, and this training is not chaotic")
+            return Tolerance(1e-9, self.f64_steps, None, None,
+                             f"float64: first {self.f64_steps} steps, then chaos: "
+                             f"{self.chaos}; TensorFlow's Session and its Keras-cell "
+                             f"tf.function (the same math, another summation order) part the "
+                             f"same way; the whole-run drift is reported")
         return Tolerance(1e-5, 50, None, None,
                          "float32: first 50 steps at 1e-5 (TF's assertAllClose scale); each "
                          "step's loss is on a new batch and Adam normalises the last-bit "
@@ -243,6 +252,10 @@ class MnistCase(Case):
 @register_case
 class RnnMnist(MnistCase):
     name = "rnn_mnist"
+    f64_steps = 300
+    chaos = ("the difference stays ~1e-15 until step ~330 on the generated digits (~1400 on "
+             "real MNIST), then grows tenfold every ~30 steps (1e-9 near step 460; real "
+             "MNIST: near 2000, 1e-4 after 10 epochs, equal test accuracy)")
     description = "MNIST rows: BasicRNNCell(31), last output -> dense 10, Adam(0.001), 10 epochs"
 
 
@@ -250,6 +263,9 @@ class RnnMnist(MnistCase):
 class RnnMnistStacked(MnistCase):
     name = "rnn_mnist_stacked"
     layers = [31, 31, 31]
+    f64_steps = 120
+    chaos = ("the difference stays ~1e-15 until step ~130 on the generated digits, then "
+             "grows tenfold every ~15 steps (1e-9 near step 260)")
     description = "MNIST rows: MultiRNNCell of 3 x BasicRNNCell(31) -> dense 10, Adam(0.001)"
 
 
