@@ -6,7 +6,8 @@ an average. Nothing here validates arguments: the op layer does.
 
 argmax encoding: int64, shape of y; argmax[b, oy, ox, c] = iy * W + ix, the flat (row-major)
 position inside image b, channel c, of the input that won the window; -1 when the window holds
-no input cell at all (possible only with explicit pads >= ksize; y is -inf there).
+no input cell at all (possible only with explicit pads >= ksize; y is -inf there, and an
+average over no cells is 0).
 
 Serial loops (see conv.py: a numba thread pool beside OpenBLAS's costs more than it gains) in a
 fixed order: float64 results are identical run to run.
