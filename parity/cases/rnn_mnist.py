@@ -264,8 +264,9 @@ class RnnMnistStacked(MnistCase):
     name = "rnn_mnist_stacked"
     layers = [31, 31, 31]
     f64_steps = 120
-    chaos = ("the difference stays ~1e-15 until step ~130 on the generated digits, then "
-             "grows tenfold every ~15 steps (1e-9 near step 260)")
+    chaos = ("the difference stays ~1e-15 until step ~130 on the generated digits (~450 on "
+             "real MNIST), then grows tenfold every ~15 steps (1e-9 near step 260; real "
+             "MNIST: near 1150, test accuracy 0.954 in both after 10 epochs)")
     description = "MNIST rows: MultiRNNCell of 3 x BasicRNNCell(31) -> dense 10, Adam(0.001)"
 
 
