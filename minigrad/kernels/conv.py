@@ -297,7 +297,7 @@ def _patches(x, w_shape, strides, dilations, pads, keep):
 
 
 def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))):
-    """y[b, oy, ox, o] = sum_{i, j, c} x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] w[i, j, c, o]."""
+    """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o]."""
     cols, oh, ow = _patches(x, w.shape, strides, dilations, pads, keep=True)
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), x.dtype)
     np.matmul(cols, w.reshape(-1, w.shape[3]), out=y.reshape(-1, w.shape[3]))
