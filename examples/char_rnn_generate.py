@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import minigrad as mg                                             # noqa: E402
 from minigrad.data import DataError, chars, resolve_data_dir     # noqa: E402
+from _common import log, progress  # noqa: E402  (examples/_common.py)
 
 CORPORA = {"shakespeare": "tinyshakespeare", "nietzsche": "nietzsche"}
 
@@ -150,23 +151,6 @@ def main(argv=None):
         samples[temperature] = sample(model, vocab, prime, args.sample_length, temperature, rng)
         print(f"\n----- temperature {temperature:g} -----\n{samples[temperature]}")
     return samples
-
-
-def progress(it, desc, disabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return it
-    return tqdm(it, desc=desc, leave=False, disable=disabled, mininterval=0.5)
-
-
-def log(line):
-    """Print without breaking the progress bar."""
-    try:
-        from tqdm import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minigrad.data import DataError, chars, resolve_data_dir      # noqa: E402
 from parity.cases.rnn_chars import CharRNN, CharStacked, decode     # noqa: E402
+from _common import log, progress  # noqa: E402  (examples/_common.py)
 
 
 def parse_args(argv=None):
@@ -66,23 +67,6 @@ def main(argv=None):
           f"({seconds:.1f} s)")
     print(text)
     return losses, text
-
-
-def progress(it, desc, disabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return it
-    return tqdm(it, desc=desc, leave=False, disable=disabled, mininterval=0.5)
-
-
-def log(line):
-    """Print without breaking the progress bar."""
-    try:
-        from tqdm import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minigrad.data import DataError, resolve_data_dir                    # noqa: E402
 from parity.cases.rnn_mnist import MnistCase, MnistRNN, mnist_rows      # noqa: E402
+from _common import log, progress  # noqa: E402  (examples/_common.py)
 
 CELLS = {"rnn": "BasicRNNCell", "lstm": "BasicLSTMCell"}
 
@@ -83,23 +84,6 @@ def run(args, kind):
     print(f"Test accuracy: {accuracy:.4f}  ({args.epochs * total_batch} steps in "
           f"{seconds:.1f} s)")
     return accuracy
-
-
-def progress(it, desc, disabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return it
-    return tqdm(it, desc=desc, leave=False, disable=disabled, mininterval=0.5)
-
-
-def log(line):
-    """Print without breaking the progress bar."""
-    try:
-        from tqdm import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from minigrad.data import DataError, resolve_data_dir                   # noqa: E402
 from parity.cases.rnn_stock import StockLSTM, StockLstmCase, rmse, stock_data  # noqa: E402
+from _common import log, progress  # noqa: E402  (examples/_common.py)
 
 
 def parse_args(argv=None):
@@ -88,23 +89,6 @@ def plot(test_y, test_predict, out):
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path
-
-
-def progress(it, desc, disabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return it
-    return tqdm(it, desc=desc, leave=False, disable=disabled, mininterval=0.5)
-
-
-def log(line):
-    """Print without breaking the progress bar."""
-    try:
-        from tqdm import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import minigrad as mg                              # noqa: E402
 from minigrad.data import DataError, resolve_data_dir        # noqa: E402
+from _common import log, progress  # noqa: E402  (examples/_common.py)
 
 X_DATA = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)
 Y_DATA = np.array([[0], [1], [1], [0]], np.float32)
@@ -73,23 +74,6 @@ def main(argv=None):
     print(f"\nHypothesis:\n{h.numpy()}\nPredicted:\n{predicted.numpy()}\nAccuracy: {accuracy}")
     print(f"({args.steps} steps in {seconds:.1f} s)")
     return accuracy
-
-
-def progress(it, desc, disabled):
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return it
-    return tqdm(it, desc=desc, leave=False, disable=disabled, mininterval=0.5)
-
-
-def log(line):
-    """Print without breaking the progress bar."""
-    try:
-        from tqdm import tqdm
-        tqdm.write(line)
-    except ImportError:
-        print(line)
 
 
 if __name__ == "__main__":
