@@ -68,3 +68,10 @@ def test_constant_of_an_argument_is_refused():
     f = mg.function(lambda x: mg.constant(x) * 2)
     with pytest.raises(RuntimeError, match="freeze"):
         f(np.ones(2, np.float32))
+
+
+def test_retracing_on_python_values_warns():
+    f = mg.function(lambda x, k: x * k)
+    with pytest.warns(UserWarning, match="traced 5 times"):
+        for k in range(6):
+            f(np.ones(2, np.float32), float(k))

@@ -28,6 +28,7 @@ def test_xor_reaches_accuracy_one_in_minigrad():
     for i in range(10001):
         trainer.step(i)
     assert trainer.extra()["accuracy"] == 1.0
+    assert trainer._train.trace_count() == 1      # traced once, replayed 10000 times
 
 
 def _cli(*args):

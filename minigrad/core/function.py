@@ -11,11 +11,16 @@ Like tf.function, Python control flow and Python values are frozen at trace time
 input shape or dtype traces again. Randomness drawn in numpy inside the function would be
 frozen too, so the random ops refuse to run while tracing: pass random tensors in as arguments.
 """
+import warnings
+
 import numpy as np
 
 from minigrad.core import tape as tape_mod
 from minigrad.core.tape import _pack_like, _flatten, run_backward
 from minigrad.core.tensor import Tensor, Variable
+
+
+_RETRACE_WARNING = 5      # traces of one function before it warns, as tf.function does
 
 
 class TracingError(RuntimeError):
@@ -178,6 +183,10 @@ class Function:
         if plan is None:
             plan, out = self._trace(args)
             self.plans[key] = plan
+            if len(self.plans) == _RETRACE_WARNING:
+                warnings.warn(f"mg.function {self.__name__} has been traced {len(self.plans)} "
+                              f"times: each new Python argument value or array shape traces "
+                              f"again; pass changing values as arrays", stacklevel=2)
             return out
         return plan.run(arrays)
 

@@ -24,8 +24,9 @@ class MinigradXor(Trainer):
         self.params = {n: mg.Variable(w, name=n) for n, w in weights.items()}
         self.var_list = list(self.params.values())
         self.opt = mg.train.GradientDescentOptimizer(lr)
-        if compiled:      # the same step, traced once and replayed (mg.function)
-            self.step = mg.function(self.step)
+        # compiled: the same step traced once by mg.function and replayed (it takes no
+        # argument: a Python value such as the step number would be traced once per value)
+        self._train = mg.function(self._train_step) if compiled else self._train_step
 
     def hypothesis(self):
         h = self.x
@@ -37,8 +38,11 @@ class MinigradXor(Trainer):
         h, y = self.hypothesis(), self.y
         return -mg.reduce_mean(y * mg.log(h) + (1 - y) * mg.log(1 - h))
 
-    def step(self, i):
+    def _train_step(self):
         return self.opt.minimize(self.cost, self.var_list)
+
+    def step(self, i):
+        return self._train()
 
     def outputs(self):
         return {"hypothesis": self.hypothesis().numpy()}
