@@ -125,7 +125,7 @@ def startup_tables(result):
         out.append(f"| `{k.replace('_', ' ')}` | {v['median_s']:.3f} | {v['min_s']:.3f} | "
                    f"{v['max_s']:.3f} | {parts} |")
     out += ["", "Launch of a fresh process to its first finished training step (seconds; in "
-                "brackets: imports + model build + the first step itself):", "",
+                "brackets: imports + data and model build (weights, generated data set) + the first step itself):", "",
             "| model | minigrad, empty numba cache | minigrad, warm cache | TF Session | "
             "TF tf.function |", "|---|---:|---:|---:|---:|"]
     for name, fs in s["first_step"].items():
@@ -256,7 +256,7 @@ def _startup_targets(result):
                 yield "d", f"first training step under {limit:g} s, {what}", name, \
                     _judge(v["launch_to_first_step_s"], limit,
                            f"{v['launch_to_first_step_s']:.2f} s from launch: imports "
-                           f"{v['import_s']:.2f}, build {v['build_s']:.2f}, first step "
+                           f"{v['import_s']:.2f}, data+build {v['build_s']:.2f}, first step "
                            f"{v['first_step_s']:.2f}") \
                     if _ok(v) else _not_measured(v.get("status"))
     for r in result.get("models", []):
