@@ -125,7 +125,8 @@ def startup_tables(result):
         out.append(f"| `{k.replace('_', ' ')}` | {v['median_s']:.3f} | {v['min_s']:.3f} | "
                    f"{v['max_s']:.3f} | {parts} |")
     out += ["", "Launch of a fresh process to its first finished training step (seconds; in "
-                "brackets: imports + data and model build (weights, generated data set) + the first step itself):", "",
+                "brackets: imports + data and model build (weights, generated data set) + the "
+                "first step itself):", "",
             "| model | minigrad, empty numba cache | minigrad, warm cache | TF Session | "
             "TF tf.function |", "|---|---:|---:|---:|---:|"]
     for name, fs in s["first_step"].items():
