@@ -117,6 +117,9 @@ def test_example_on_real_data(script, tmp_path):
 
 # --- what the lectures show -----------------------------------------------------------------
 def load_example(name):
+    # a script finds examples/_common.py beside it; imported from here it needs the folder
+    if str(ROOT / "examples") not in sys.path:
+        sys.path.insert(0, str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location(f"example_{name}", ROOT / "examples" / name)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
