@@ -23,8 +23,11 @@ from benchmarks import report, startup
 from benchmarks.env import load_average, machine_info, worker_env
 from benchmarks.models import MODES, Worker, WorkerError, bench_model, model_kind
 
-QUICK = dict(repeat=3, rep_s=0.02, warmup_s=0.05, warmup_steps=2, min_steps=1)
-FULL = dict(repeat=15, rep_s=0.2, warmup_s=1.0, warmup_steps=10, min_steps=1)
+# pause_s: the gap between two workers' repetitions. OpenBLAS's worker threads spin about
+# 2**28 cycles (~0.1 s) after a call before they sleep; without the gap they bill the next
+# worker on a 2-core machine.
+QUICK = dict(repeat=3, rep_s=0.02, warmup_s=0.05, warmup_steps=2, min_steps=1, pause_s=0.0)
+FULL = dict(repeat=15, rep_s=0.2, warmup_s=1.0, warmup_steps=10, min_steps=1, pause_s=0.15)
 
 
 def parse_args(argv):

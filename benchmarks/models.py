@@ -242,7 +242,7 @@ def _interleave(workers, results, steps, opts, log):
                 continue
             samples[mode].append(msg["ms"])
             results[mode]["last_loss"] = msg["loss"]
-            time.sleep(0.002)      # let the last worker's spinning threads go to sleep
+            time.sleep(opts.pause_s)   # the last worker's spinning threads go to sleep
     for mode in workers:
         results[mode].update(_stats(samples[mode]), samples_ms=samples[mode])
     log("  " + "  ".join(f"{m} {results[m]['median_ms']:.4g}" for m in workers) + " (ms)")

@@ -5,6 +5,7 @@ The walk visits recorded nodes in reverse recording order, which is a reverse to
 """
 import numpy as np
 
+from minigrad.core.rowwise import sum_rows
 from minigrad.core.tensor import Tensor, Variable
 
 _active = []        # tapes recording now, innermost last
@@ -105,6 +106,10 @@ def unbroadcast(g, shape):
     lead = g.ndim - len(shape)
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
                                       if n == 1 and g.shape[lead + i] != 1)
+    if axes and axes == tuple(range(len(axes))) and g.flags.c_contiguous and g.size:
+        # leading axes only (a bias): one matrix-vector product over the rows
+        rest = g.shape[len(axes):]
+        return sum_rows(g.reshape(-1, int(np.prod(rest, dtype=np.int64)))).reshape(shape)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(shape)

@@ -315,14 +315,15 @@ class Tanh(_Unary):
 
 @register
 class Relu(_Unary):
-    """y = max(x, 0); gx = gy where y > 0 else 0"""
+    """y = max(x, 0); gx = gy * (y > 0)"""
     tf_name = "relu"
 
     def forward(self, x):
         return np.maximum(x, 0)
 
     def backward(self, gy):
-        return (np.where(self.ys[0] > 0, gy, np.zeros((), gy.dtype)),)
+        # TF's ReluGrad: gradients * (features > 0) (a NaN gradient stays NaN)
+        return (gy * (self.ys[0] > 0),)
 
 
 def negative(x, name=None):

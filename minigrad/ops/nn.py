@@ -3,6 +3,7 @@ a stable kernel); sigmoid cross-entropy is composed from primitives exactly as T
 import numpy as np
 
 from minigrad.core import Op, apply, register
+from minigrad.core.rowwise import add_row_vector, sum_rows
 from minigrad.ops import elementwise as ew
 from minigrad.ops._convert import floating, pair, tensor
 from minigrad.ops.reduce import reduce_sum
@@ -161,10 +162,25 @@ def l2_loss(t, name=None):
     return ew.divide(reduce_sum(ew.square(t)), 2)
 
 
+@register
+class BiasAdd(Op):
+    """y = x + b over the last axis; gx = gy, gb = gy summed over every other axis"""
+    tf_name = "nn.bias_add"
+
+    def forward(self, x, b):
+        return add_row_vector(x, b)
+
+    def backward(self, gy):
+        return gy, sum_rows(np.ascontiguousarray(gy).reshape(-1, gy.shape[-1]))
+
+
 def bias_add(value, bias, data_format=None, name=None):
-    """value + bias over the last (channel) axis; bias must be 1-D of that size."""
+    """value + bias over the last (channel) axis; bias must be 1-D of that size (NHWC)."""
     value, bias = pair("bias_add", value, bias)
+    if data_format not in (None, "NHWC", "NWC", "NDHWC"):
+        raise ValueError(f"bias_add: data_format {data_format!r} is not supported "
+                         f"(minigrad is channels-last)")
     if bias.ndim != 1 or value.ndim < 2 or value.shape[-1] != bias.shape[0]:
         raise ValueError(f"bias_add: bias of shape {tuple(bias.shape)} must be 1-D and match "
                          f"the last dimension of value {tuple(value.shape)}")
-    return ew.add(value, bias)
+    return apply(BiasAdd(), value, bias)

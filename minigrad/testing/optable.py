@@ -282,5 +282,8 @@ add(OpInfo("l2_loss", lambda mg, x: mg.nn.l2_loss(x), lambda tf, x: tf.nn.l2_los
            rtol32=1e-5, why="float32 sum of squares, different order"))
 add(OpInfo("bias_add", lambda mg, x, b: mg.nn.bias_add(x, b), lambda tf, x, b: tf.nn.bias_add(x, b),
            lambda rng: [Sample([draw(rng, (2, 3)), draw(rng, (3,))], {}, "2-D"),
-                        Sample([draw(rng, (2, 4, 5, 3)), draw(rng, (3,))], {}, "NHWC")],
-           rtol32=1e-5, why="the bias gradient sums 40 terms in float32"))
+                        Sample([draw(rng, (2, 4, 5, 3)), draw(rng, (3,))], {}, "NHWC"),
+                        Sample([draw(rng, (4, 16, 16, 8)), draw(rng, (8,))], {},
+                               "NHWC, 1024 rows: the tiled add and the BLAS row sum")],
+           rtol32=1e-5, why="the bias gradient sums up to 1024 terms in float32, TF in "
+                            "another order"))
