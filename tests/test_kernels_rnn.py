@@ -156,13 +156,15 @@ def _close(name, got, want, rtol, atol):
 # (a) forward against the numpy reference.
 
 
+# [7, 4, 7, 5, 7]: steps 0-3 have every row active, which the step kernels run as flat loops
+# over the whole batch; the later steps take the row-by-row masked path.
+@pytest.mark.parametrize("seq_len", [[7, 0, 3, 1, 6], [7, 4, 7, 5, 7]], ids=["ragged", "flat"])
 @pytest.mark.parametrize("mask_zero", MASKS)
 @pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-6)],
                          ids=["f64", "f32"])
-def test_forward_matches_reference(cell, mask_zero, dtype, tol):
+def test_forward_matches_reference(cell, mask_zero, dtype, tol, seq_len):
     T, B, I, H = 7, 5, 4, 6
-    seq_len = [7, 0, 3, 1, 6]
     x, s, w, L = _inputs(cell, T, B, I, H, seq_len, dtype)
     y, final, cache = cell.fwd(x, s, w, L, mask_zero)
     as64 = [a.astype(np.float64) for a in [x] + s + w]
@@ -244,11 +246,12 @@ def _loss(cell, x, s, w, L, mz, ct_y, ct_s):
     return np.sum(ct_y * y) + sum(np.sum(c * f) for c, f in zip(ct_s, final))
 
 
+@pytest.mark.parametrize("seq_len", [[4, 0, 2, 3], [4, 2, 4, 3]], ids=["ragged", "flat"])
 @pytest.mark.parametrize("mask_zero", MASKS)
 @pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
-def test_backward_matches_finite_differences(cell, mask_zero):
+def test_backward_matches_finite_differences(cell, mask_zero, seq_len):
     T, B, I, H = 4, 4, 3, 3
-    x, s, w, L = _inputs(cell, T, B, I, H, [4, 0, 2, 3], seed=1)
+    x, s, w, L = _inputs(cell, T, B, I, H, seq_len, seed=1)
     rng = np.random.default_rng(2)
     ct_y = rng.normal(size=(T, B, H))
     ct_s = [rng.normal(size=(B, H)) for _ in s]
@@ -272,6 +275,28 @@ def test_backward_matches_finite_differences(cell, mask_zero):
             arr[k] = old
             fd[k] = (up - down) / (2 * eps)
         _close(f"g{name}", g, fd, 1e-6, 1e-8)
+
+
+@pytest.mark.parametrize("mask_zero", MASKS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lstm_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, mask_zero, dtype):
+    """The gate-major flat LSTM step (H < _FLAT_MAX_H, every row active) does each element's
+    arithmetic in the row loops' order: same bits forward and backward."""
+    runs = []
+    for flat_max in (rnn._FLAT_MAX_H, 0):
+        monkeypatch.setattr(rnn, "_FLAT_MAX_H", flat_max)
+        for cell in CELLS:
+            if "lstm" not in cell.name.lower():
+                continue
+            x, s, w, L = _inputs(cell, 6, 5, 3, 7, [6, 6, 3, 6, 5], dtype, seed=4)
+            ct = np.random.default_rng(5).normal(size=(6, 5, 7)).astype(dtype)
+            y, final, cache = cell.fwd(x, s, w, L, mask_zero)
+            grads = cell.bwd(ct, [ct[0], ct[1]], x, s, w, L, cache, mask_zero)
+            runs.append([y, *final, *grads])
+    half = len(runs) // 2
+    assert half >= 2
+    for flat, rows in zip(runs[:half], runs[half:]):
+        assert all(np.array_equal(a, b) for a, b in zip(flat, rows))
 
 
 def test_backward_is_deterministic_and_float32():
