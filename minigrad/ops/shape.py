@@ -3,7 +3,10 @@
 import numpy as np
 
 from minigrad.core import Op, Tensor, apply, as_dtype, register
+from minigrad.kernels import lazy
 from minigrad.ops._convert import axes, tensor
+
+_gather = lazy("gather")
 
 
 @register
@@ -221,9 +224,13 @@ class GatherV2(Op):
     def backward(self, gy):
         params, indices = self.xs
         gx = np.zeros_like(params)
-        idx = (slice(None),) * self.axis + (indices,)
-        np.add.at(gx, idx, gy)
+        if self.axis == 0 and indices.size and gx.flags.c_contiguous:
+            _gather.scatter_add_rows(gx, indices.ravel(),
+                                     gy.reshape((indices.size,) + gx.shape[1:]))
+        else:
+            np.add.at(gx, (slice(None),) * self.axis + (indices,), gy)
         return gx, None
+
 
 
 def gather(params, indices, axis=0, batch_dims=0, name=None):
