@@ -56,20 +56,20 @@ class _Sequence(Op):
         states, weights, seq_len = (rest[:self.n_states], rest[self.n_states:-1], rest[-1])
         x = _time_major(x, self.batch_major_in)
         y, finals, self.cache = self._fwd(x, states, weights, seq_len)
+        self.x_time_major = x              # backward reads it again: transpose once
         return (_time_major(y, self.batch_major_out),) + tuple(finals)
 
     def backward(self, gy, *gfinals):
-        x, rest = self.xs[0], self.xs[1:]
+        rest = self.xs[1:]
         states, weights, seq_len = (rest[:self.n_states], rest[self.n_states:-1], rest[-1])
-        grads = self._bwd(_time_major(gy, self.batch_major_out), gfinals,
-                          _time_major(x, self.batch_major_in), states, weights, seq_len,
-                          self.cache)
+        grads = self._bwd(_time_major(gy, self.batch_major_out), gfinals, self.x_time_major,
+                          states, weights, seq_len, self.cache)
         gx = grads[0].transpose(1, 0, 2) if self.batch_major_in else grads[0]
         return (gx,) + tuple(grads[1:]) + (None,)
 
     def release(self):
         super().release()
-        self.cache = None
+        self.cache = self.x_time_major = None
 
 
 @register
