@@ -262,3 +262,17 @@ def test_capture_of_a_compiled_step():
         got = [float(compiled.step(i)) for i in range(3)]
     assert got == [float(eager.step(i)) for i in range(3)]
     assert len(cap) >= 1 and "MatMul" in mg.graph.to_dot(cap.tape)
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+def test_compiled_step_is_the_eager_step_bit_for_bit(name):
+    """Every model's mg.function replay (traced on the first call, replayed after) gives the
+    eager losses exactly, step after step."""
+    import inspect
+    case, _ = case_and_data(name)
+    if "compiled" not in inspect.signature(case.build_minigrad).parameters:
+        pytest.skip(f"{name} has no compiled builder")
+    eager, compiled = build(name), build(name, compiled=True)
+    want = [np.asarray(eager.step(i)) for i in range(4)]
+    got = [np.asarray(compiled.step(i)) for i in range(4)]
+    assert all(np.array_equal(a, b) for a, b in zip(want, got)), (want, got)

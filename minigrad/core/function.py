@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from minigrad.core import tape as tape_mod
-from minigrad.core.tape import _pack_like, _flatten, run_backward
+from minigrad.core.tape import _pack_like, _flatten, unbroadcast
 from minigrad.core.tensor import Tensor, Variable
 
 
@@ -105,12 +105,47 @@ class _ForwardStep:
 
 
 class _GradientStep:
-    __slots__ = ("plan", "targets", "cts", "sources", "results", "unconnected", "wanted")
+    """A tape.gradient call, replayed: the plan's nodes with everything the eager walk
+    (core.tape.run_backward) looks up per node fixed at trace time: input ids and shapes, and
+    which gradients leave the step. The arithmetic is the eager walk's, in its order; the
+    shape/dtype assertions ran during the trace and the signature pins both."""
+    __slots__ = ("nodes", "targets", "cts", "sources", "results", "unconnected", "wanted")
 
     def __init__(self, plan, targets, cts, sources, results, unconnected):
-        self.plan, self.targets, self.cts = plan, targets, cts
+        self.targets, self.cts = targets, cts
         self.sources, self.results, self.unconnected = sources, results, unconnected
         self.wanted = dict.fromkeys(sources, True)
+        self.nodes = []
+        for op, needs in plan:
+            ins = tuple((t._id, t._value.shape) if need else None
+                        for t, need in zip(op.inputs, needs))
+            drop = tuple(i for i in op.out_ids if i not in self.wanted)
+            self.nodes.append((op, op.out_ids, needs, ins, drop))
+
+    def _backward(self, grads):
+        for op, outs, needs, ins, drop in self.nodes:
+            if len(outs) == 1:
+                g = grads.get(outs[0])
+                if g is None:
+                    continue
+                gys = (g,)
+            else:
+                gys = [grads.get(i) for i in outs]
+                if all(g is None for g in gys):
+                    continue
+                gys = [np.zeros_like(y) if g is None else g for g, y in zip(gys, op.ys)]
+            op.needs = needs
+            for inp, gx in zip(ins, op.backward(*gys)):
+                if inp is None or gx is None:
+                    continue
+                i, shape = inp
+                if type(gx) is not np.ndarray:
+                    gx = np.asarray(gx)
+                if gx.shape != shape:
+                    gx = unbroadcast(gx, shape)
+                grads[i] = grads[i] + gx if i in grads else gx
+            for i in drop:
+                grads.pop(i, None)
 
     def __call__(self, vals):
         grads = {}
@@ -118,7 +153,7 @@ class _GradientStep:
             y = vals[t]
             g = np.ones_like(y) if ct is None else (vals[ct] if isinstance(ct, int) else ct)
             grads[t] = grads[t] + g if t in grads else g
-        run_backward(self.plan, grads, self.wanted)
+        self._backward(grads)
         for s, r in zip(self.sources, self.results):
             if r is not None:
                 g = grads.get(s)
