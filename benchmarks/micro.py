@@ -264,6 +264,11 @@ def run(name, E, names, quick):
         except Exception as e:      # one missing piece must not sink the others
             out[key] = {"status": f"error: {type(e).__name__}: {e}"[:300]}
     if name == "minigrad" and (not names or "profile" in names):
-        from benchmarks.profile import profile_xor
-        out["profile"] = profile_xor(steps=300 if quick else 3000)
+        from benchmarks.profile import profile_model
+        out["profile"] = profile_model("xor", steps=300 if quick else 3000)
+        if not quick:       # the models whose targets are hardest: where their steps go
+            out["profiles"] = {m: profile_model(m, steps=n) for m, n in PROFILED.items()}
     return out
+
+
+PROFILED = {"mnist_cnn": 40, "lstm_mnist": 100, "stock_lstm": 300}

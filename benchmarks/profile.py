@@ -1,4 +1,4 @@
-"""Where one XOR training step's time goes: cProfile, grouped by layer of the engine.
+"""Where one training step's time goes: cProfile, grouped by layer of the engine.
 
     python -m benchmarks.profile [--model xor] [--steps 3000]
 """
@@ -18,6 +18,8 @@ LAYERS = [
      lambda f, fn: "minigrad/core/tape.py" in f),
     ("Tensor / Variable objects (core/tensor.py)", lambda f, fn: "minigrad/core/tensor.py" in f),
     ("Op objects (core/op.py)", lambda f, fn: "minigrad/core/op.py" in f),
+    ("kernels/: numba loops, and the BLAS matmuls their Python wrappers call",
+     lambda f, fn: "minigrad/kernels" in f),
     ("ops: dispatch, conversion, forward/backward bodies (ops/)",
      lambda f, fn: "minigrad/ops" in f),
     ("numpy (C functions and numpy's Python)",
@@ -55,10 +57,10 @@ def _trainer(model):
     return case.build_minigrad(w, case.data(None, np.float32), np.float32)
 
 
-def profile_xor(model="xor", steps=3000):
+def profile_model(model="xor", steps=3000):
     """Unprofiled µs per step, then cProfile's split of the step by engine layer."""
     t = _trainer(model)
-    for i in range(200):
+    for i in range(min(200, steps)):
         t.step(i)
     t0 = time.perf_counter()
     for i in range(steps):
@@ -91,7 +93,7 @@ def profile_xor(model="xor", steps=3000):
 
 
 def format_profile(p):
-    lines = [f"{p['model']}: {p['step_us']:.1f} us per training step unprofiled "
+    lines = [f"{p['model']}: {p['step_us']:.1f} µs per training step unprofiled "
              f"({p['ops_per_step']:.0f} ops recorded per step: "
              f"{p['us_per_op'] or float('nan'):.2f} us per op, forward+backward+update)", ""]
     lines += ["| phase | share of the profiled step |", "|---|---:|"]
@@ -110,5 +112,5 @@ if __name__ == "__main__":
     ap.add_argument("--model", default="xor")
     ap.add_argument("--steps", type=int, default=3000)
     a = ap.parse_args()
-    print(format_profile(profile_xor(a.model, a.steps)))
+    print(format_profile(profile_model(a.model, a.steps)))
     sys.exit(0)

@@ -375,4 +375,14 @@ def markdown(result, chart_path):
             from benchmarks.profile import format_profile
             parts += ["## Where an XOR step's time goes (cProfile)", "",
                       format_profile(prof), ""]
+        profs = result["micro"].get("minigrad", {}).get("profiles") or {}
+        if profs:
+            from benchmarks.profile import format_profile
+            parts += ["## Where the larger models' steps go (cProfile)", "",
+                      "Own time of each function; a numba kernel's or a numpy call's time is "
+                      "its Python caller's when cProfile cannot see inside "
+                      "(`python -m benchmarks.profile --model NAME` reproduces one).", ""]
+            for p in profs.values():
+                if isinstance(p, dict) and "layers" in p:
+                    parts += [format_profile(p), ""]
     return "\n".join(parts)

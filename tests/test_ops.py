@@ -1,5 +1,7 @@
 """The op table, turned into tests: every op against TensorFlow (forward and every input's
 gradient, float32 and float64) and a float64 finite-difference gradcheck."""
+import zlib
+
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -14,7 +16,9 @@ OPS = all_ops()
 
 def _cases():
     for info in OPS:
-        for k, sample in enumerate(info.samples(np.random.default_rng(abs(hash(info.name)) % 2**32))):
+        # a seed per op, the same in every run (str hash() changes with PYTHONHASHSEED)
+        rng = np.random.default_rng(zlib.crc32(info.name.encode()))
+        for k, sample in enumerate(info.samples(rng)):
             yield pytest.param(info, sample, id=f"{info.name}-{k}-{sample.label}")
 
 

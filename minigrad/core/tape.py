@@ -181,7 +181,8 @@ class GradientTape:
     # --- the backward pass ----------------------------------------------------------------
     def gradient(self, target, sources, output_gradients=None,
                  unconnected_gradients="none"):
-        """d(sum of targets)/d(source) for each source, shaped like `sources`; None if unconnected."""
+        """d(sum of targets)/d(source) for each source, shaped like `sources`; None if
+        unconnected."""
         if self._used and not self.persistent:
             raise RuntimeError("A non-persistent GradientTape can only be used to compute one "
                                "set of gradients (or jacobians); use persistent=True")

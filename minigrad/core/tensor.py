@@ -26,7 +26,8 @@ class TensorShape(tuple):
 
 
 class Tensor:
-    """An immutable value on which ops are recorded. `_node` is the op that produced it, if taped."""
+    """An immutable value on which ops are recorded. `_node` is the op that produced it, if
+    taped."""
 
     __slots__ = ("_value", "_id", "_node", "_index", "__weakref__")
     __array_priority__ = 100     # numpy defers to our operators: ndarray + Tensor -> Tensor

@@ -64,7 +64,8 @@ def log_softmax(logits, axis=-1, name=None):
 
 @register
 class SoftmaxCrossEntropyWithLogits(Op):
-    """y = sum(labels * (lse(x) - x)); gx = gy * (softmax(x) - labels), glabels = -gy * log_softmax(x)
+    """y = sum(labels * (lse(x) - x)); gx = gy * (softmax(x) - labels),
+    glabels = -gy * log_softmax(x)
 
     NOTE: TF's kernel assumes each row of labels sums to 1 (gx = softmax - labels), and so do we.
     """

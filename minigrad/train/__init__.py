@@ -19,7 +19,8 @@ class GradientDescentOptimizer(Optimizer):
 
 
 class MomentumOptimizer(Optimizer):
-    """accum = accum * momentum + g; var -= lr * accum (nesterov: var -= lr*g + lr*momentum*accum)"""
+    """accum = accum * momentum + g; var -= lr * accum
+    (nesterov: var -= lr*g + lr*momentum*accum)"""
     slot_names = ("momentum",)
 
     def __init__(self, learning_rate, momentum, use_locking=False, name="Momentum",
