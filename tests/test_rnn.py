@@ -516,3 +516,23 @@ def test_keras_layer_bad_input():
     with pytest.raises(ValueError, match=r"LSTM 'k': initial_state must be 2 tensor\(s\) of "
                                          r"shape \[2, 4\], got shapes \[\[2, 4\]\]"):
         layer(np.zeros((2, 3, 5)), initial_state=[np.zeros((2, 4))])
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "composite"])
+def test_data_input_gets_no_gradient_and_weights_the_same(fused):
+    """A first layer's input is data: the fused backward skips its gradient (one matmul over
+    all steps); the weights' gradients are the same bits as when the input is watched."""
+    rng = np.random.default_rng(8)
+    x = mg.constant(rng.uniform(-1, 1, (B, T, I)))
+    cell = mg.nn.rnn_cell.BasicLSTMCell(H, dtype=np.float64)
+    grads = []
+    for watch in (False, True):
+        with fused_kernels(fused), mg.GradientTape() as tape:
+            if watch:
+                tape.watch(x)
+            y, _ = mg.nn.dynamic_rnn(cell, x, dtype=np.float64)
+            loss = mg.reduce_sum(y * y)
+        g = tape.gradient(loss, cell.trainable_variables + [x])
+        assert (g[-1] is not None) == watch
+        grads.append([v.numpy() for v in g[:-1]])
+    assert all(np.array_equal(a, b) for a, b in zip(*grads))

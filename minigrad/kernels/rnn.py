@@ -354,8 +354,10 @@ def _xh_T_dot(x, h, g):
     return np.matmul(xh.reshape(T * B, xh.shape[2]).T, g.reshape(T * B, g.shape[2]))
 
 
-def _dot_T(g, k):
-    """g @ k.T over all steps: g [T, B, G], k [K, G] -> [T, B, K]."""
+def _dot_T(g, k, needed=True):
+    """g @ k.T over all steps: g [T, B, G], k [K, G] -> [T, B, K] (None if not needed)."""
+    if not needed:
+        return None
     T, B, G = g.shape
     return np.matmul(g.reshape(T * B, G), k.T).reshape(T, B, k.shape[0])
 
@@ -441,8 +443,9 @@ def rnn_forward(x, h0, kernel, bias, seq_len, activation="tanh", mask_zero=True)
 
 
 def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh",
-                 mask_zero=True):
-    """Gradients of rnn_forward: returns (gx, gh0, gkernel, gbias)."""
+                 mask_zero=True, need_gx=True):
+    """Gradients of rnn_forward: returns (gx, gh0, gkernel, gbias); gx is None unless need_gx
+    (a first layer's input is data: its gradient would be one matmul thrown away)."""
     x, h0, gy, gh_T, kernel, seq_len = _check(
         x, h0, seq_len, gy, gh_T, kernel, shapes=lambda T, B, I, H: [(T, B, H), (B, H),
                                                                      (I + H, H)])
@@ -454,7 +457,7 @@ def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh
         _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
         np.matmul(gz[t], khT, out=ghn)
         _take_active(t, seq_len, gh, ghn, none)
-    return _dot_T(gz, kernel[:I]), gh, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
+    return _dot_T(gz, kernel[:I], need_gx), gh, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -641,7 +644,7 @@ def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
     return y, hs[T].copy(), cs[T].copy(), {"h": hs, "c": cs, "gates": act, "tanh_c": tc}
 
 
-def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero):
+def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero, need_gx):
     """Returns (gx, gh0, gc0, g[kx; kh] stacked [I+H, 4H], gb)."""
     T, B, _ = x.shape
     H = gh_T.shape[1]
@@ -654,7 +657,7 @@ def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero):
                        seq_len, pos, mask_zero, G, _FLAT)
         np.matmul(gz[t], khT, out=ghn)
         _take_active(t, seq_len, gh, ghn, none)
-    return _dot_T(gz, kx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
+    return _dot_T(gz, kx, need_gx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
 
 
 _TF1_LSTM_POS = (0, 1, 2, 3)  # i, j, f, o (in units of H)
@@ -681,8 +684,9 @@ def lstm_forward(x, h0, c0, kernel, bias, seq_len, forget_bias=1.0, mask_zero=Tr
 
 
 def lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, bias, seq_len, cache, forget_bias=1.0,
-                  mask_zero=True):
-    """Gradients of lstm_forward: returns (gx, gh0, gc0, gkernel, gbias).
+                  mask_zero=True, need_gx=True):
+    """Gradients of lstm_forward: returns (gx, gh0, gc0, gkernel, gbias); gx None unless
+    need_gx.
 
     forget_bias is not needed (the cached gates include it); it is accepted so the same attrs
     serve both passes.
@@ -692,7 +696,7 @@ def lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, bias, seq_len, cache, forge
         shapes=lambda T, B, I, H: [(T, B, H), (B, H), (B, H), (I + H, 4 * H)])
     I, H = x.shape[2], h0.shape[1]
     return _lstm_backward(gy, gh_T, gc_T, x, kernel[:I], kernel[I:], seq_len, cache,
-                          _lstm_pos(_TF1_LSTM_POS, H), mask_zero)
+                          _lstm_pos(_TF1_LSTM_POS, H), mask_zero, need_gx)
 
 
 def keras_lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, mask_zero=False):
@@ -710,15 +714,17 @@ def keras_lstm_forward(x, h0, c0, kernel, recurrent_kernel, bias, seq_len, mask_
 
 
 def keras_lstm_backward(gy, gh_T, gc_T, x, h0, c0, kernel, recurrent_kernel, bias, seq_len,
-                        cache, mask_zero=False):
-    """Gradients of keras_lstm_forward: returns (gx, gh0, gc0, gkernel, grecurrent, gbias)."""
+                        cache, mask_zero=False, need_gx=True):
+    """Gradients of keras_lstm_forward: returns (gx, gh0, gc0, gkernel, grecurrent, gbias)
+    (gx None unless need_gx)."""
     x, h0, gy, gh_T, gc_T, kernel, recurrent_kernel, seq_len = _check(
         x, h0, seq_len, gy, gh_T, gc_T, kernel, recurrent_kernel,
         shapes=lambda T, B, I, H: [(T, B, H), (B, H), (B, H), (I, 4 * H), (H, 4 * H)])
     I = x.shape[2]
     gx, gh0, gc0, gk, gb = _lstm_backward(gy, gh_T, gc_T, x, kernel, recurrent_kernel,
                                           seq_len, cache,
-                                          _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), mask_zero)
+                                          _lstm_pos(_KERAS_LSTM_POS, h0.shape[1]), mask_zero,
+                                          need_gx)
     return gx, gh0, gc0, gk[:I].copy(), gk[I:].copy(), gb
 
 
@@ -811,7 +817,8 @@ def _gru_forward(x, h0, kxg, khg, bg, kxc, khc, bc, seq_len, pr, pu, mask_zero):
     return y, hs[T].copy(), {"h": hs, "gates": ga, "cand": ca, "rh": rh}
 
 
-def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_zero):
+def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_zero,
+                  need_gx):
     """Returns (gx, gh0, g[kxg; khg] [I+H, 2H], gbg, g[kxc; khc] [I+H, H], gbc)."""
     T, B, _ = x.shape
     H = gh_T.shape[1]
@@ -827,8 +834,9 @@ def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_
         _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr)
         np.matmul(gzg[t], khgT, out=ghn)
         _take_active(t, seq_len, gh, ghn, gd)
-    gx = _dot_T(gzg, kxg)
-    gx += _dot_T(gzc, kxc)
+    gx = _dot_T(gzg, kxg, need_gx)
+    if need_gx:
+        gx += _dot_T(gzc, kxc)
     return (gx, gh, _xh_T_dot(x, hs[:T], gzg), _colsum(gzg), _xh_T_dot(x, rh, gzc),
             _colsum(gzc))
 
@@ -850,14 +858,14 @@ def gru_forward(x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
 
 
 def gru_backward(gy, gh_T, x, h0, gate_kernel, gate_bias, cand_kernel, cand_bias, seq_len,
-                 cache, mask_zero=True):
+                 cache, mask_zero=True, need_gx=True):
     """Gradients of gru_forward: (gx, gh0, ggate_kernel, ggate_bias, gcand_kernel, gcand_bias)."""
     x, h0, gy, gh_T, gate_kernel, cand_kernel, seq_len = _check(
         x, h0, seq_len, gy, gh_T, gate_kernel, cand_kernel,
         shapes=lambda T, B, I, H: [(T, B, H), (B, H), (I + H, 2 * H), (I + H, H)])
     I, H = x.shape[2], h0.shape[1]
     return _gru_backward(gy, gh_T, x, gate_kernel[:I], gate_kernel[I:], cand_kernel[:I],
-                         cand_kernel[I:], seq_len, cache, 0, H, mask_zero)
+                         cand_kernel[I:], seq_len, cache, 0, H, mask_zero, need_gx)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -939,7 +947,8 @@ def _gru_ra_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, mask_zero):
     return y, hs[T].copy(), {"h": hs, "gates": za, "hz_h": hzh}
 
 
-def _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache, mask_zero):
+def _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache, mask_zero,
+                     need_gx):
     T, B, _ = x.shape
     H = gh_T.shape[1]
     hs, za, hzh = cache["h"], cache["gates"], cache["hz_h"]
@@ -954,7 +963,7 @@ def _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache, mask
     gx2, gh2 = gzx.reshape(T * B, 3 * H), gzh.reshape(T * B, 3 * H)
     gk = np.matmul(x.reshape(T * B, x.shape[2]).T, gx2)
     gr = np.matmul(hs[:T].reshape(T * B, H).T, gh2)
-    return _dot_T(gzx, kernel), gh, gk, gr, np.stack([_colsum(gzx), _colsum(gzh)])
+    return _dot_T(gzx, kernel, need_gx), gh, gk, gr, np.stack([_colsum(gzx), _colsum(gzh)])
 
 
 def _split_cols(k, H):
@@ -985,18 +994,19 @@ def keras_gru_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, reset_afte
 
 
 def keras_gru_backward(gy, gh_T, x, h0, kernel, recurrent_kernel, bias, seq_len, cache,
-                       reset_after=True, mask_zero=False):
-    """Gradients of keras_gru_forward: returns (gx, gh0, gkernel, grecurrent, gbias)."""
+                       reset_after=True, mask_zero=False, need_gx=True):
+    """Gradients of keras_gru_forward: returns (gx, gh0, gkernel, grecurrent, gbias) (gx None
+    unless need_gx)."""
     x, h0, gy, gh_T, kernel, recurrent_kernel, seq_len = _check(
         x, h0, seq_len, gy, gh_T, kernel, recurrent_kernel,
         shapes=lambda T, B, I, H: [(T, B, H), (B, H), (I, 3 * H), (H, 3 * H)])
     if reset_after:
         return _gru_ra_backward(gy, gh_T, x, kernel, recurrent_kernel, seq_len, cache,
-                                mask_zero)
+                                mask_zero, need_gx)
     I, H = x.shape[2], h0.shape[1]
     kxg, kxc = _split_cols(kernel, H)
     khg, khc = _split_cols(recurrent_kernel, H)
     gx, gh0, gkg, gbg, gkc, gbc = _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache,
-                                                H, 0, mask_zero)
+                                                H, 0, mask_zero, need_gx)
     return (gx, gh0, np.concatenate([gkg[:I], gkc[:I]], axis=1),
             np.concatenate([gkg[I:], gkc[I:]], axis=1), np.concatenate([gbg, gbc]))

@@ -47,7 +47,8 @@ class _Sequence(Op):
     """Shared plumbing: layout, the kernel call, the cache, and gradient bookkeeping.
 
     A subclass gives `n_states`, `_fwd(x, states, weights, seq_len) -> (y, finals, cache)` and
-    `_bwd(gy, gfinals, x, states, weights, seq_len, cache) -> (gx, *gstates, *gweights)`.
+    `_bwd(gy, gfinals, x, states, weights, seq_len, cache) -> (gx, *gstates, *gweights)`; the
+    kernels skip gx (None) when `self.needs[0]` says the input wants none (data, a first layer).
     """
 
     n_states = 1
@@ -64,8 +65,14 @@ class _Sequence(Op):
         states, weights, seq_len = (rest[:self.n_states], rest[self.n_states:-1], rest[-1])
         grads = self._bwd(_time_major(gy, self.batch_major_out), gfinals, self.x_time_major,
                           states, weights, seq_len, self.cache)
-        gx = grads[0].transpose(1, 0, 2) if self.batch_major_in else grads[0]
+        gx = grads[0]
+        if gx is not None and self.batch_major_in:
+            gx = gx.transpose(1, 0, 2)
         return (gx,) + tuple(grads[1:]) + (None,)
+
+    @property
+    def _need_gx(self):
+        return self.needs[0] if self.needs else True     # a direct backward() call: all
 
     def release(self):
         super().release()
@@ -85,7 +92,7 @@ class BasicRNNSequence(_Sequence):
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         return K.rnn_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                              self.activation, self.mask_zero)
+                              self.activation, self.mask_zero, self._need_gx)
 
 
 @register
@@ -103,7 +110,7 @@ class BasicLSTMSequence(_Sequence):
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         return K.lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
-                               self.forget_bias, self.mask_zero)
+                               self.forget_bias, self.mask_zero, self._need_gx)
 
 
 @register
@@ -118,7 +125,7 @@ class GRUSequence(_Sequence):
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         return K.gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                              self.mask_zero)
+                              self.mask_zero, self._need_gx)
 
 
 @register
@@ -137,7 +144,7 @@ class KerasSimpleRNNSequence(_Sequence):
         kernel, recurrent, bias = weights
         gx, gh0, gk, gb = K.rnn_backward(gy, gfinals[0], x, states[0],
                                          np.concatenate([kernel, recurrent]), bias, seq_len,
-                                         cache, self.activation, self.mask_zero)
+                                         cache, self.activation, self.mask_zero, self._need_gx)
         n = kernel.shape[0]
         return gx, gh0, gk[:n], gk[n:], gb
 
@@ -155,7 +162,7 @@ class KerasLSTMSequence(_Sequence):
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         return K.keras_lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
-                                     self.mask_zero)
+                                     self.mask_zero, self._need_gx)
 
 
 @register
@@ -172,7 +179,7 @@ class KerasGRUSequence(_Sequence):
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         return K.keras_gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                                    self.reset_after, self.mask_zero)
+                                    self.reset_after, self.mask_zero, self._need_gx)
 
 
 # --- calls ------------------------------------------------------------------------------------
