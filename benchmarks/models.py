@@ -38,11 +38,12 @@ PEER_MODES = ["torch_eager", "jax_jit"]
 PEER_MODULE = {"torch_eager": "torch", "jax_jit": "jax"}
 
 
-def build_trainer(case, mode, dtype):
-    """The case's Trainer for one mode, from seed-0 weights and the case's default data."""
+def build_trainer(case, mode, dtype, data=None):
+    """The case's Trainer for one mode, from seed-0 weights and the case's default data (or
+    `data`, already made)."""
     weights = case.init_weights(np.random.default_rng(0), dtype)
     weights = {k: np.asarray(v, dtype) for k, v in weights.items()}
-    data = case.data(None, dtype)
+    data = case.data(None, dtype) if data is None else data
     builder = MODES[mode]["builder"]
     if builder == "minigrad":
         return case.build_minigrad(weights, data, dtype)

@@ -257,7 +257,8 @@ def _startup_targets(result):
                 yield "d", f"first training step under {limit:g} s, {what}", name, \
                     _judge(v["launch_to_first_step_s"], limit,
                            f"{v['launch_to_first_step_s']:.2f} s from launch: imports "
-                           f"{v['import_s']:.2f}, data+build {v['build_s']:.2f}, first step "
+                           f"{v['import_s']:.2f}, data+build {v['build_s']:.2f} (of it "
+                           f"generating the data set {v.get('data_s', 0.0):.2f}), first step "
                            f"{v['first_step_s']:.2f}") \
                     if _ok(v) else _not_measured(v.get("status"))
     for r in result.get("models", []):

@@ -55,7 +55,8 @@ def first_step(name, mode, dtype, threads, numba_cache_dir=None):
     finally:
         w.close()
     return {"status": "ok", "launch_to_first_step_s": wall, "import_s": msg["import_s"],
-            "build_s": msg["build_s"], "first_step_s": msg["first_step_s"]}
+            "build_s": msg["build_s"], "data_s": msg.get("data_s", 0.0),
+            "first_step_s": msg["first_step_s"]}
 
 
 def first_steps(name, dtype, threads, tf_modes=("tf_session", "tf_function")):

@@ -66,13 +66,16 @@ class ModelWorker:
         t1 = time.perf_counter()
         self.case = CASES[spec["model"]]()
         dtype = np.dtype(spec["dtype"])
-        self.trainer = build_trainer(self.case, spec["mode"], dtype)
+        data = self.case.data(None, dtype)
+        t_data = time.perf_counter()
+        self.trainer = build_trainer(self.case, spec["mode"], dtype, data)
         t2 = time.perf_counter()
         self.i = 0
         self.period = max(1, int(self.case.steps or 1))
         self.loss = self.step()
         t3 = time.perf_counter()
-        self.info = {"import_s": t1 - t0, "build_s": t2 - t1, "first_step_s": t3 - t2,
+        self.info = {"import_s": t1 - t0, "build_s": t2 - t1, "data_s": t_data - t1,
+                     "first_step_s": t3 - t2,
                      "since_start_s": t3 - T_START,
                      "tf_in_process": "tensorflow" in sys.modules}
 

@@ -222,3 +222,23 @@ def test_trajectory_matches_tensorflow(tf_and_keras, name, dt):
         # NOTE: bit-identical on x86-64 in both dtypes; elsewhere TF's Eigen kernels may
         # contract into FMAs, hence only the tolerances above
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradient_descent_numpy_path_is_the_kernel_bit_for_bit(dtype, monkeypatch):
+    """GradientDescentOptimizer updates small variables in numpy (no numba start-up) and large
+    ones with the kernel: the same bits either way."""
+    import minigrad as mg
+    import minigrad.train as train
+    rng = np.random.default_rng(3)
+    w0 = rng.standard_normal(1000).astype(dtype)
+    grads = [rng.standard_normal(1000).astype(dtype) for _ in range(5)]
+    out = []
+    for limit in (1 << 16, 0):
+        monkeypatch.setattr(train, "_SGD_NUMPY_MAX", limit)
+        v = mg.Variable(w0.copy())
+        opt = mg.train.GradientDescentOptimizer(0.37)
+        for g in grads:
+            opt.apply_gradients([(mg.constant(g), v)])
+        out.append(v.numpy())
+    assert np.array_equal(out[0], out[1]) and not np.array_equal(out[0], w0)

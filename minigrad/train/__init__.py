@@ -8,6 +8,13 @@ from minigrad.train.optimizer import Optimizer
 from minigrad.train.checkpoint import Checkpoint
 
 
+# Below this many elements GradientDescent updates in numpy: `var -= g * lr` rounds exactly as
+# the fused kernel does (a product, then a difference), and a model that needs no other kernel
+# (XOR, softmax regression) then never starts numba (about 1 s: its import and the first cached
+# kernel's load). Larger variables take the kernel: one pass, no temporary.
+_SGD_NUMPY_MAX = 1 << 16
+
+
 class GradientDescentOptimizer(Optimizer):
     """var -= lr * g"""
 
@@ -15,7 +22,13 @@ class GradientDescentOptimizer(Optimizer):
         super().__init__(learning_rate, name)
 
     def _update(self, var, g, slots):
-        K.sgd_update(var, g, self._lr())
+        if var.size > _SGD_NUMPY_MAX:
+            K.sgd_update(var, g, self._lr())
+            return
+        if g.shape != var.shape or g.dtype != var.dtype:
+            raise ValueError("optimizer slot or gradient differs from the variable in shape "
+                             "or dtype")
+        var -= g * var.dtype.type(np.float32(self._lr()))     # TF1 holds lr as a float32
 
 
 class MomentumOptimizer(Optimizer):
