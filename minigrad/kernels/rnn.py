@@ -16,7 +16,11 @@ no gradient, and in Keras mode the repeated outputs' gradients land on step len-
 Structure of every forward: one BLAS matmul `x @ kx + b` for all steps, then per step one
 matmul `h @ kh` and one numba call that runs the fused elementwise cell on every row. Backward
 runs the step kernels backwards in time with one matmul `gz @ kh.T` per step, then gets the
-weight gradients from one matmul over all steps (`[x, h_prev].T @ gz`). The time loop and the
+weight gradients from one matmul over all steps (`[x, h_prev].T @ gz`), and the input's
+gradient (`gz @ kx.T`) only when the input wants one. When every row of a step is inside its
+sequence (the common case) the basic RNN and LSTM step kernels run flat loops over the whole
+batch (the LSTM on gate-major [4, B, H] blocks, which it also caches): the lectures' H of 10-31
+would otherwise leave most of the sigmoid/tanh work in short, scalar loop remainders. The time loop and the
 matmuls are Python + numpy: numpy's OpenBLAS is the one the rest of minigrad uses, and a second
 pool (numba's np.dot goes through scipy's OpenBLAS) fights it for the cores, 10-100x slowdowns
 when both have 2 threads. Reductions happen inside BLAS or in fixed-order loops, so float64
