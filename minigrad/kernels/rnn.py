@@ -204,6 +204,20 @@ def _one(a):
 
 
 @numba.njit(**_JIT)
+def _set(dst, src):
+    """dst[:] = src on 1-D rows. NOTE: explicit loops, here and in _zero_row: numba's slice
+    assignment (`a[i] = b[i]`, `a[i] = 0` on rows) costs seconds of compile per kernel."""
+    for j in range(dst.shape[0]):
+        dst[j] = src[j]
+
+
+@numba.njit(**_JIT)
+def _zero_row(dst):
+    for j in range(dst.shape[0]):
+        dst[j] = 0
+
+
+@numba.njit(**_JIT)
 def _add_into(dst, src):
     """dst += src on 1-D rows, without a temporary."""
     for j in range(dst.shape[0]):
@@ -233,11 +247,11 @@ def _blocks(a, pos, H):
 @numba.njit(**_JIT)
 def _masked_step(t, bi, hs, y, mask_zero):
     """Step t is past row bi's end: the state is copied; the output is zero or repeated."""
-    hs[t + 1, bi] = hs[t, bi]
+    _set(hs[t + 1, bi], hs[t, bi])
     if mask_zero or t == 0:
-        y[t, bi] = 0
+        _zero_row(y[t, bi])
     else:
-        y[t, bi] = y[t - 1, bi]
+        _set(y[t, bi], y[t - 1, bi])
 
 
 @numba.njit(**_JIT)
@@ -286,7 +300,7 @@ def _take_active(t, seq_len, gh, ghn, gd):
     array for none); masked rows pass gh straight through."""
     for bi in range(gh.shape[0]):
         if t < seq_len[bi]:
-            gh[bi] = ghn[bi]
+            _set(gh[bi], ghn[bi])
             if gd.shape[0]:
                 _add_into(gh[bi], gd[bi])
 
@@ -394,7 +408,7 @@ def _rnn_step(t, z, zh, hs, y, seq_len, relu, mask_zero):
         for j in range(hn.shape[0]):
             a = zr[j] + zhr[j]
             hn[j] = max(a, 0) if relu else _tanh(a)
-        y[t, bi] = hn
+        _set(y[t, bi], hn)
 
 
 @numba.njit(**_JIT)
@@ -412,7 +426,7 @@ def _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero):
         return
     for bi in range(gh.shape[0]):
         if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-            gz[t, bi] = 0
+            _zero_row(gz[t, bi])
             continue
         dh, hn, gzr = gh[bi], hs[t + 1, bi], gz[t, bi]
         for j in range(dh.shape[0]):
@@ -468,25 +482,6 @@ def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh
 # LSTM: z = x @ kx + h @ kh + b; gate blocks at offsets pos = (i, g, f, o);
 # c' = c * sig(z_f + forget_bias) + sig(z_i) * tanh(z_g); h' = tanh(c') * sig(z_o).
 # TF1 BasicLSTMCell orders the blocks i, j(=g), f, o; Keras LSTM i, f, c(=g), o.
-
-
-@numba.njit(**_JIT)
-def _lstm_cell(za, zh, c, cn, hn, tcn, pos, fb):
-    """One row. za holds x @ kx + b on entry and the gate activations on exit."""
-    H = c.shape[0]
-    i, g, f, o = _blocks(za, pos, H)
-    zi, zg, zf, zo = _blocks(zh, pos, H)
-    zero = fb - fb
-    _sigmoid_into(i, zi, zero)
-    _tanh_into(g, zg)
-    _sigmoid_into(f, zf, fb)
-    _sigmoid_into(o, zo, zero)
-    for j in range(H):
-        cn[j] = c[j] * f[j] + i[j] * g[j]
-    for j in range(H):
-        tcn[j] = _tanh(cn[j])
-    for j in range(H):
-        hn[j] = tcn[j] * o[j]
 
 
 @numba.njit(**_JIT)
@@ -547,22 +542,16 @@ def _lstm_step_flat(t, za, zh, hs, cs, tc, y, pos, fb, A):
 
 
 @numba.njit(**_JIT)
-def _lstm_step(t, za, zh, hs, cs, tc, y, seq_len, pos, fb, mask_zero, act, flat):
-    """One step. act [T, 4, B, H] receives the gate activations, gate-major (the cache)."""
-    if flat and _all_active(t, seq_len):
-        _lstm_step_flat(t, za, zh, hs, cs, tc, y, pos, fb, act[t])
-        return
-    for bi in range(zh.shape[0]):
+def _lstm_mask_rows(t, hs, cs, tc, y, act, seq_len, mask_zero):
+    """After a flat step: the rows past their sequence's end are put right (state copied,
+    output zero or repeated, gates and tanh(c) zero)."""
+    for bi in range(seq_len.shape[0]):
         if t >= seq_len[bi]:
             _masked_step(t, bi, hs, y, mask_zero)
-            cs[t + 1, bi] = cs[t, bi]
-            za[t, bi] = 0
-            tc[t, bi] = 0
-            continue
-        _lstm_cell(za[t, bi], zh[bi], cs[t, bi], cs[t + 1, bi], hs[t + 1, bi], tc[t, bi],
-                   pos, fb)
-        y[t, bi] = hs[t + 1, bi]
-    _to_gate_major(za[t], za[t][:0], pos, act[t])
+            _set(cs[t + 1, bi], cs[t, bi])
+            _zero_row(tc[t, bi])
+            for q in range(4):
+                _zero_row(act[t, q, bi])
 
 
 @numba.njit(**_JIT)
@@ -613,25 +602,39 @@ def _lstm_step_bwd_flat(t, gy, gh, gc, cs, act, tc, gz, pos, G):
 
 
 @numba.njit(**_JIT)
-def _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_zero, G, flat):
-    if flat and _all_active(t, seq_len) and (mask_zero or not _ends_at(t, seq_len)):
-        _lstm_step_bwd_flat(t, gy, gh, gc, cs, act, tc, gz, pos, G)
-        return
+def _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_zero):
+    """One step backward, row by row: the steps where some row is past its end (or, in Keras
+    mode, ends here)."""
     one = _one(gz)
     row = np.empty(4 * gh.shape[1], gz.dtype)      # one row's gates, in the kernel's layout
     for bi in range(gh.shape[0]):
         if _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
             for q in range(4):
-                row[pos[q]:pos[q] + gh.shape[1]] = act[t, q, bi]
+                _set(row[pos[q]:pos[q] + gh.shape[1]], act[t, q, bi])
             _lstm_cell_bwd(gh[bi], gc[bi], row, tc[t, bi], cs[t, bi], gz[t, bi], pos, one)
         else:
-            gz[t, bi] = 0
+            _zero_row(gz[t, bi])
 
 
 # The flat gate-major path (every row active) against B row loops of H: float32, one thread,
-# per step, forward: B=128 H=31 ~31 us against 71; B=500 H=10 ~48 against 153. The switch
-# exists for the tests (the two paths must give the same bits).
+# per step, forward: B=128 H=31 ~31 us against 71; B=500 H=10 ~48 against 153. The drivers
+# pick the path per step in Python, so numba compiles only the kernels a model uses (numba
+# re-optimizes a callee inside every caller: one kernel holding both paths took 3.7 s to
+# compile against 1.4 s for the flat one). _FLAT = False makes the backward take the row
+# loops everywhere, for the tests (the two paths must give the same bits).
 _FLAT = True
+
+
+def _full_steps(seq_len, T):
+    """Steps 0 .. full-1 have every row inside its sequence."""
+    return int(seq_len.min()) if seq_len.shape[0] else T
+
+
+def _ends(seq_len, T):
+    """ends[t]: some row's last step is t."""
+    ends = np.zeros(T + 1, bool)
+    ends[seq_len[seq_len > 0] - 1] = True
+    return ends
 
 
 def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
@@ -640,11 +643,12 @@ def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
     za, hs, cs = _affine(x, kx, b), _states(h0, T), _states(c0, T)
     tc, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
     act = np.empty((T, 4, B, H), x.dtype)
-    zh = np.empty((B, 4 * H), x.dtype)
+    zh, fb, full = np.empty((B, 4 * H), x.dtype), x.dtype.type(fb), _full_steps(seq_len, T)
     for t in range(T):
         np.matmul(hs[t], kh, out=zh)
-        _lstm_step(t, za, zh, hs, cs, tc, y, seq_len, pos, x.dtype.type(fb), mask_zero, act,
-                   _FLAT)
+        _lstm_step_flat(t, za, zh, hs, cs, tc, y, pos, fb, act[t])
+        if t >= full:
+            _lstm_mask_rows(t, hs, cs, tc, y, act, seq_len, mask_zero)
     return y, hs[T].copy(), cs[T].copy(), {"h": hs, "c": cs, "gates": act, "tanh_c": tc}
 
 
@@ -656,9 +660,13 @@ def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero, ne
     gz, gh, gc = _scratch_empty("g0", (T, B, 4 * H), x.dtype), gh_T.copy(), gc_T.copy()
     gcarry, ghn, khT = np.zeros_like(gh), np.empty_like(gh), kh.T
     G = _scratch_empty("gm", (4, B, H), x.dtype)
+    full, ends = _full_steps(seq_len, T), _ends(seq_len, T)
+    cs, act, tc = cache["c"], cache["gates"], cache["tanh_c"]
     for t in range(T - 1, -1, -1):
-        _lstm_step_bwd(t, gy, gh, gc, gcarry, cache["c"], cache["gates"], cache["tanh_c"], gz,
-                       seq_len, pos, mask_zero, G, _FLAT)
+        if _FLAT and t < full and (mask_zero or not ends[t]):
+            _lstm_step_bwd_flat(t, gy, gh, gc, cs, act, tc, gz, pos, G)
+        else:
+            _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_zero)
         np.matmul(gz[t], khT, out=ghn)
         _take_active(t, seq_len, gh, ghn, none)
     return _dot_T(gz, kx, need_gx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
@@ -745,8 +753,8 @@ def _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu):
     zero = _one(ga) - _one(ga)
     for bi in range(zg.shape[0]):
         if t >= seq_len[bi]:
-            ga[t, bi] = 0
-            rh[t, bi] = 0
+            _zero_row(ga[t, bi])
+            _zero_row(rh[t, bi])
             continue
         a, z, h, rhr = ga[t, bi], zg[bi], hs[t, bi], rh[t, bi]
         _sigmoid_into(a[pr:pr + H], z[pr:pr + H], zero)
@@ -763,13 +771,13 @@ def _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero):
     for bi in range(zc.shape[0]):
         if t >= seq_len[bi]:
             _masked_step(t, bi, hs, y, mask_zero)
-            ca[t, bi] = 0
+            _zero_row(ca[t, bi])
             continue
         c, u, h, hn = ca[t, bi], ga[t, bi, pu:pu + H], hs[t, bi], hs[t + 1, bi]
         _tanh_into(c, zc[bi])
         for j in range(H):
             hn[j] = u[j] * h[j] + (one - u[j]) * c[j]
-        y[t, bi] = hn
+        _set(y[t, bi], hn)
 
 
 @numba.njit(**_JIT)
@@ -779,8 +787,8 @@ def _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, p
     one = _one(gzc)
     for bi in range(gh.shape[0]):
         if not _output_grad(t, bi, seq_len[bi], gy, gh, gcarry, mask_zero):
-            gzc[t, bi] = 0
-            gzg[t, bi] = 0
+            _zero_row(gzc[t, bi])
+            _zero_row(gzg[t, bi])
             continue
         dh, u, c, h = gh[bi], ga[t, bi, pu:pu + H], ca[t, bi], hs[t, bi]
         gc, gu, d = gzc[t, bi], gzg[t, bi, pu:pu + H], gd[bi]
@@ -886,7 +894,7 @@ def _gru_ra_cell(za, zh, h, hn, hzh, one):
     z, r, hh = za[:H], za[H:2 * H], za[2 * H:]
     _sigmoid_into(z, zh[:H], one - one)
     _sigmoid_into(r, zh[H:2 * H], one - one)
-    hzh[:] = zh[2 * H:]
+    _set(hzh, zh[2 * H:])
     for j in range(H):
         hh[j] = _tanh(hh[j] + r[j] * hzh[j])
     for j in range(H):
@@ -899,12 +907,12 @@ def _gru_ra_step(t, za, zh, bh, hs, hzh, y, seq_len, mask_zero):
     for bi in range(zh.shape[0]):
         if t >= seq_len[bi]:
             _masked_step(t, bi, hs, y, mask_zero)
-            za[t, bi] = 0
-            hzh[t, bi] = 0
+            _zero_row(za[t, bi])
+            _zero_row(hzh[t, bi])
             continue
         _add_into(zh[bi], bh)
         _gru_ra_cell(za[t, bi], zh[bi], hs[t, bi], hs[t + 1, bi], hzh[t, bi], one)
-        y[t, bi] = hs[t + 1, bi]
+        _set(y[t, bi], hs[t + 1, bi])
 
 
 @numba.njit(**_JIT)
@@ -919,7 +927,7 @@ def _gru_ra_cell_bwd(dh, a, h, hzh, gx, gr, d, one):
         gxh[j] = dh[j] * (one - z[j]) * (one - hh[j] * hh[j])
     for j in range(H):
         gxr[j] = gxh[j] * hzh[j] * (r[j] * (one - r[j]))
-    gr[:2 * H] = gx[:2 * H]
+    _set(gr[:2 * H], gx[:2 * H])
     grh = gr[2 * H:]
     for j in range(H):
         grh[j] = gxh[j] * r[j]
@@ -935,8 +943,8 @@ def _gru_ra_step_bwd(t, gy, gh, gcarry, za, hs, hzh, gzx, gzh, gd, seq_len, mask
             _gru_ra_cell_bwd(gh[bi], za[t, bi], hs[t, bi], hzh[t, bi], gzx[t, bi], gzh[t, bi],
                              gd[bi], one)
         else:
-            gzx[t, bi] = 0
-            gzh[t, bi] = 0
+            _zero_row(gzx[t, bi])
+            _zero_row(gzh[t, bi])
 
 
 def _gru_ra_forward(x, h0, kernel, recurrent_kernel, bias, seq_len, mask_zero):
