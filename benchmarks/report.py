@@ -306,8 +306,9 @@ def causes(result):
         text = ("**The CNN.** TensorFlow's best CNN mode is oneDNN's (direct convolution "
                 "kernels generated for the CPU). minigrad's conv2d is im2col plus numpy's "
                 "OpenBLAS sgemm: for the lecture's narrow layers (8 and 16 output channels, a "
-                "product [19600, 200] @ [200, 16]) OpenBLAS reaches 60-100 GFLOP/s, and the "
-                "patch copies (im2col, col2im) cost as much memory traffic again.")
+                "product [19600, 200] @ [200, 16]) OpenBLAS runs well below its large-matrix "
+                "speed (compare the conv2d and matmul micro-benchmark rows), and the patch "
+                "copies (im2col, col2im) add as much memory traffic again.")
         if p:
             text += (f" In this run's profile of the mnist_cnn step the conv kernels' own time "
                      f"(their BLAS products and patch loops) is {conv:.0%} of the step; the "
@@ -318,13 +319,12 @@ def causes(result):
     if rec:
         p = profs.get("lstm_mnist") or {}
         text = ("**The recurrent models.** Each step is one small product [B, H] @ [H, 4H] "
-                "(B = 128, H = 31: 1 MFLOP, 15-25 µs in OpenBLAS, which is not built for such "
-                "shapes) and the cell's sigmoid/tanh work; backward the same again, then one "
-                "large product per layer for the weights. minigrad runs the cell as fused numba "
-                "loops and the products in BLAS, so the step is bounded by these small BLAS "
-                "calls and by the transcendental functions (about 1 ns per sigmoid here), which "
-                "TensorFlow's best mode also pays: 0.5x of it would need the recurrent product "
-                "itself to be faster than OpenBLAS's.")
+                "(B = 128, H = 31: 1 MFLOP, a shape OpenBLAS is not built for) and the cell's "
+                "sigmoid/tanh work; backward the same again, then one large product per layer "
+                "for the weights. minigrad runs the cell as fused numba loops and the products "
+                "in BLAS, so the step is bounded by these small BLAS calls and by the "
+                "transcendental functions, which TensorFlow's best mode also pays: 0.5x of it "
+                "would need the recurrent product itself to be faster than OpenBLAS's.")
         if p:
             k = dict(p.get("layers", [])).get(
                 "kernels/: numba loops, and the BLAS matmuls their Python wrappers call", 0)
@@ -341,10 +341,10 @@ def causes(result):
         text = ("**First step with a warm cache.** Before its first kernel runs, a process "
                 "pays numba's own start-up: `import numba` (which imports scipy when it is "
                 "installed) and the CPU target's initialisation when the first cached kernel "
-                "loads, about 1 s together on this machine. Models that need no kernel (XOR, "
-                "softmax regression: their update runs in numpy) skip it. The MNIST-rows cases "
-                "also spend over a second generating their 65 000 synthetic digits (the split is "
-                "in the table); the lecture reads MNIST from disk instead.")
+                "loads: compare the kernel-free models (XOR, softmax regression: their update "
+                "runs in numpy), which skip it, with the rest in the targets table. The "
+                "MNIST-rows cases also spend most of a second generating their 65 000 synthetic "
+                "digits (the split is in the table); the lecture reads MNIST from disk instead.")
         out += [text, ""]
     return out
 
