@@ -280,8 +280,8 @@ def test_backward_matches_finite_differences(cell, mask_zero, seq_len):
 @pytest.mark.parametrize("mask_zero", MASKS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_lstm_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, mask_zero, dtype):
-    """The gate-major flat LSTM step (every row active) does each element's arithmetic in the
-    row loops' order: same bits forward and backward."""
+    """The gate-major flat LSTM backward step (every row active) does each element's
+    arithmetic in the row loops' order: same bits (the forward has only the flat path)."""
     runs = []
     for flat in (True, False):
         monkeypatch.setattr(rnn, "_FLAT", flat)

@@ -486,21 +486,16 @@ def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh
 
 @numba.njit(**_JIT)
 def _to_gate_major(a, b, pos, S):
-    """S[q, bi, :] = a[bi, pos[q]:pos[q]+H] (+ b likewise when b has rows): [B, 4H] rows to
-    four contiguous [B*H] runs, so the activations run as long flat loops (H is often 10-31,
-    and a row loop that short leaves most of the work in scalar remainders)."""
+    """S[q, bi, :] = a[bi, pos[q]:pos[q]+H] + b[bi, pos[q]:pos[q]+H]: [B, 4H] rows to four
+    contiguous [B*H] runs, so the activations run as long flat loops (H is often 10-31, and a
+    row loop that short leaves most of the work in scalar remainders)."""
     H = S.shape[2]
     for q in range(4):
         p = pos[q]
         for bi in range(S.shape[1]):
-            ar, sr = a[bi, p:p + H], S[q, bi]
-            if b.shape[0]:
-                br = b[bi, p:p + H]
-                for j in range(H):
-                    sr[j] = ar[j] + br[j]
-            else:
-                for j in range(H):
-                    sr[j] = ar[j]
+            ar, br, sr = a[bi, p:p + H], b[bi, p:p + H], S[q, bi]
+            for j in range(H):
+                sr[j] = ar[j] + br[j]
 
 
 @numba.njit(**_JIT)
