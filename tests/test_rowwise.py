@@ -1,8 +1,8 @@
-"""The numpy fast paths for channel vectors (core/rowwise.py) against plain numpy."""
+"""The numpy fast paths for channel vectors (kernels/rowwise.py) against plain numpy."""
 import numpy as np
 import pytest
 
-from minigrad.core.rowwise import add_row_vector, sum_rows
+from minigrad.kernels.rowwise import add_row_vector, sum_rows
 from minigrad.core.tape import unbroadcast
 
 

@@ -5,7 +5,7 @@ The walk visits recorded nodes in reverse recording order, which is a reverse to
 """
 import numpy as np
 
-from minigrad.core.rowwise import sum_rows
+from minigrad.kernels.rowwise import sum_rows
 from minigrad.core.tensor import Tensor, Variable
 
 _active = []        # tapes recording now, innermost last

@@ -40,7 +40,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic, overload
 
-from minigrad.core.rowwise import sum_rows
+from minigrad.kernels.rowwise import sum_rows
 
 # error_model="numpy": no ZeroDivisionError checks, so the elementwise loops vectorize.
 _JIT = dict(cache=True, error_model="numpy")

@@ -3,7 +3,7 @@ a stable kernel); sigmoid cross-entropy is composed from primitives exactly as T
 import numpy as np
 
 from minigrad.core import Op, apply, register
-from minigrad.core.rowwise import add_row_vector, sum_rows
+from minigrad.kernels.rowwise import add_row_vector, sum_rows
 from minigrad.ops import elementwise as ew
 from minigrad.ops._convert import floating, pair, tensor
 from minigrad.ops.reduce import reduce_sum
