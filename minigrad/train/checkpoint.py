@@ -9,12 +9,21 @@ Each array is stored under its attribute path from the keyword arguments: `model
 path, so it finds its variable again in another process), `optimizer/state/beta1_power` (an
 optimizer's other numpy-valued state), `optimizer/class`. The file is written atomically
 (temporary file in the same directory, fsync, os.replace): a crash leaves the old checkpoint
-whole. It is read with `allow_pickle=False`, checked against the objects in full before any
-value is assigned, and refused with every difference listed when names or shapes disagree.
+whole, and the next save of the same path removes the temporary files killed saves left. It is
+read with `allow_pickle=False`, checked against the objects in full before any value is assigned,
+and refused with every difference listed when names or shapes disagree.
 """
+import contextlib
 import os
+import re
 import tempfile
+import threading
 import types
+
+try:
+    import fcntl
+except ImportError:      # Windows: no stale-temp cleanup
+    fcntl = None
 
 import numpy as np
 
@@ -245,18 +254,94 @@ def _existing(path):
 def _write_atomically(path, arrays):
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    _remove_stale_temps(path)
+    f, tmp = _locked_temp(folder, os.path.basename(path))
     try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_and_rename(f, tmp, path, arrays)
+    finally:
+        f.close()                           # releases the lock, after the rename or removal
+        with _WRITING_LOCK:
+            _WRITING.discard(tmp)
+    _fsync_dir(folder)
+
+
+def _write_and_rename(f, tmp, path, arrays):
+    try:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(folder)
+
+
+# --- temporary files left by a killed save ---------------------------------------------------
+# A writer holds an exclusive flock on its temporary file from creation to the rename, so a
+# temp file that can be locked has no live writer (the kernel drops the lock of a dead process),
+# across processes, threads (each open() is its own lock) and PID namespaces, with no pid reuse
+# to fool it. _WRITING also covers this process's threads where flock is per process (NFS).
+_WRITING, _WRITING_LOCK = set(), threading.Lock()
+
+
+def _temp_pattern(basename):
+    """Exactly the names mkstemp gives `basename`'s temporaries: the random part has no dot, so
+    another checkpoint's (whose basename starts with `basename` + '.') never matches."""
+    return re.compile(re.escape(f".{basename}.") + r"[A-Za-z0-9_]+" + re.escape(".tmp"))
+
+
+def _locked_temp(folder, basename):
+    """(open file, path) of a new temporary file, created and flock-ed by this thread."""
+    while True:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{basename}.", suffix=".tmp")
+        with _WRITING_LOCK:
+            _WRITING.add(tmp)
+        f = os.fdopen(fd, "wb")
+        if fcntl is not None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        if _same_file(f.fileno(), tmp):
+            return f, tmp
+        # a cleaner took the file in the instant between mkstemp and flock: take another
+        f.close()
+        with _WRITING_LOCK:
+            _WRITING.discard(tmp)
+
+
+def _same_file(fd, path):
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
+
+
+def _remove_stale_temps(path):
+    """Delete the temporaries of `path` whose writer is gone (killed mid-save)."""
+    if fcntl is None:
+        return                              # no flock (Windows): leave them rather than guess
+    folder, basename = os.path.split(os.path.abspath(path))
+    pattern = _temp_pattern(basename)
+    for name in os.listdir(folder):
+        if pattern.fullmatch(name):
+            _remove_if_unlocked(os.path.join(folder, name))
+
+
+def _remove_if_unlocked(tmp):
+    with _WRITING_LOCK:
+        if tmp in _WRITING:
+            return
+    try:
+        fd = os.open(tmp, os.O_RDWR)        # RDWR: flock emulated by fcntl locks (NFS) needs it
+    except OSError:                         # renamed or removed meanwhile, or not ours
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if _same_file(fd, tmp):             # unlinked by the name we locked, not a newer file
+            os.unlink(tmp)
+    except OSError:                         # locked: a live writer; or gone meanwhile
+        pass
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(folder):
