@@ -8,7 +8,8 @@
 """
 from minigrad.core import (DType, GradientTape, Tensor, TensorShape, Variable, as_dtype,
                            bool_ as bool, constant, convert_to_tensor, float16, float32, float64,
-                           int32, int64, is_tensor, name_scope, uint8)
+                           init_scope, int32, int64, is_tensor, name_scope, uint8)
+from minigrad.core import errors
 from minigrad.core.function import function
 from minigrad.core.op import REGISTRY as op_registry
 from minigrad.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat, divide, equal,
@@ -22,7 +23,7 @@ from minigrad.ops import range_ as range
 from minigrad.ops.conv import pad
 from minigrad import math, nn, random, train, optimizers, initializers   # noqa: E402
 from minigrad import layers, losses, seq2seq, keras   # noqa: E402
-from minigrad import graph, summary   # noqa: E402  (learning tools; tensorboard loads lazily)
+from minigrad import debugging, graph, summary   # noqa: E402  (learning tools; tensorboard loads lazily)
 from minigrad.graph import trace   # noqa: E402
 
 __version__ = "0.1.0"

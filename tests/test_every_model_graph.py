@@ -224,16 +224,16 @@ def test_capture_nests_and_unwinds():
         small_step(opt, w, x)
     assert len(inner) == 1 and len(outer) == 2
     assert inner.tapes[0] is outer.tapes[0]
-    from minigrad.core import tape as tape_mod
-    assert tape_mod._captures == []
+    from minigrad.core import state
+    assert state.active_captures() == []
 
 
 def test_capture_unwinds_on_error():
-    from minigrad.core import tape as tape_mod
+    from minigrad.core import state
     with pytest.raises(ZeroDivisionError):
         with mg.graph.capture():
             1 / 0
-    assert tape_mod._captures == []
+    assert state.active_captures() == []
 
 
 def test_empty_capture_says_so():

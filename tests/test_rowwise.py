@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from minigrad.kernels.rowwise import add_row_vector, sum_rows
-from minigrad.core.tape import unbroadcast
+from minigrad.core.backward import unbroadcast
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

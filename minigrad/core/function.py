@@ -2,21 +2,25 @@
 
 The first call (for each input signature) runs the Python function eagerly while a tracer
 writes down what happened: every op's forward (the op instance, which tensors went in and
-came out), every `tape.gradient` as its backward plan (core.tape._plan), and every effect
-(optimizer updates, variable assigns). Later calls replay that list on the new inputs'
-arrays: no Tensors, no tape bookkeeping, no argument checks, the same arithmetic. The eager
-path is unchanged; tests hold the replay to bit-for-bit parity with it.
+came out), every `tape.gradient` as its backward plan (core.backward: the same plan, run by the same
+walk), and every effect (optimizer updates, variable assigns). Later calls replay that list on
+the new inputs' arrays: no Tensors, no tape bookkeeping, no argument checks, the same
+arithmetic. The eager path is unchanged; tests hold the replay to bit-for-bit parity with it.
 
 Like tf.function, Python control flow and Python values are frozen at trace time; a new
 input shape or dtype traces again. Randomness drawn in numpy inside the function would be
 frozen too, so the random ops refuse to run while tracing: pass random tensors in as arguments.
+Variables may be created on the first trace only, as tf.function allows: layers make their
+weights under `mg.init_scope`, so their initial values are drawn once, eagerly.
 """
+import threading
 import warnings
 
 import numpy as np
 
-from minigrad.core import tape as tape_mod
-from minigrad.core.tape import _pack_like, _flatten, unbroadcast
+from minigrad.core import backward, state
+from minigrad.core.nest import flatten, pack_like
+from minigrad.core.numerics import check_outputs
 from minigrad.core.tensor import Tensor, Variable
 
 
@@ -28,26 +32,39 @@ class TracingError(RuntimeError):
 
 
 def tracing():
-    return tape_mod._tracer is not None
+    return state.tracer() is not None
 
 
 def refuse_while_tracing(what):
-    if tape_mod._tracer is not None:
+    if state.tracer() is not None:
         raise TracingError(f"{what} inside mg.function would be frozen at its traced value; "
-                           f"draw it outside the function and pass it in as an argument")
+                           f"draw it outside the function and pass it in as an argument (or, "
+                           f"for a variable's initial value, pass a callable: "
+                           f"mg.Variable(lambda: ...))")
 
 
 def record_effect(fn, tensors):
     """Replay `fn(*arrays)` at this point of the step, with the arrays of `tensors`."""
-    if tape_mod._tracer is not None:
-        tape_mod._tracer.effect(fn, tensors)
+    tracer = state.tracer()
+    if tracer is not None:
+        tracer.effect(fn, tensors)
 
 
 class _Tracer:
-    def __init__(self):
+    def __init__(self, name, first):
+        self.name = name
+        self.first = first       # the function's first trace: variables may be created
+        self.numerics = state.checking_numerics()
         self.steps = []          # callables taking the value table `vals` (tensor id -> array)
         self.captured = {}       # tensor id -> array, for tensors made outside the trace
         self.known = {}          # ids produced or fed inside the trace
+
+    def variable_created(self, v):
+        if not self.first:
+            raise ValueError(f"mg.function {self.name}: a Variable ('{v._name}') was created "
+                             f"on a later trace; as with tf.function, variables may only be "
+                             f"created on the first call. Create it outside the function, or "
+                             f"on the first call only (e.g. a layer built once)")
 
     def _ref(self, t):
         if t._id not in self.known and t._id not in self.captured:
@@ -65,12 +82,14 @@ class _Tracer:
             self.known[i] = True
         detach = any(type(t) is Variable for t in inputs)
         self.steps.append(_ForwardStep(op, ins, out_ids, detach))
+        if self.numerics:
+            self.steps.append(_NumericsStep(op, ins, out_ids))
 
-    def gradient(self, tape, targets, output_gradients, plan, sources, result, unconnected):
+    def gradient(self, targets, output_gradients, plan, sources, result, unconnected):
         t_ids = tuple(self._ref(t) for t in targets)
         cts = (None,) * len(targets) if output_gradients is None else tuple(
             self._ref(c) if isinstance(c, Tensor) else np.asarray(c)
-            for c in _flatten(output_gradients))
+            for c in flatten(output_gradients))
         s_ids = tuple(s._id for s in sources)
         r_ids = tuple(None if r is None else r._id for r in result)
         for r in result:
@@ -104,48 +123,26 @@ class _ForwardStep:
             vals[i] = y
 
 
+class _NumericsStep:
+    """enable_check_numerics at trace time: the replay checks this op's outputs too."""
+    __slots__ = ("op", "ins", "outs")
+
+    def __init__(self, op, ins, outs):
+        self.op, self.ins, self.outs = op, ins, outs
+
+    def __call__(self, vals):
+        check_outputs(self.op, [vals[i] for i in self.ins], [vals[i] for i in self.outs])
+
+
 class _GradientStep:
-    """A tape.gradient call, replayed: the plan's nodes with everything the eager walk
-    (core.tape.run_backward) looks up per node fixed at trace time: input ids and shapes, and
-    which gradients leave the step. The arithmetic is the eager walk's, in its order; the
-    shape/dtype assertions ran during the trace and the signature pins both."""
-    __slots__ = ("nodes", "targets", "cts", "sources", "results", "unconnected", "wanted")
+    """A tape.gradient call, replayed: the eager walk's plan (core.backward), run by the same
+    walk on the new arrays. The shape/dtype checks ran during the trace, and the signature pins
+    both."""
+    __slots__ = ("steps", "targets", "cts", "sources", "results", "unconnected")
 
-    def __init__(self, plan, targets, cts, sources, results, unconnected):
-        self.targets, self.cts = targets, cts
+    def __init__(self, steps, targets, cts, sources, results, unconnected):
+        self.steps, self.targets, self.cts = steps, targets, cts
         self.sources, self.results, self.unconnected = sources, results, unconnected
-        self.wanted = dict.fromkeys(sources, True)
-        self.nodes = []
-        for op, needs in plan:
-            ins = tuple((t._id, t._value.shape) if need else None
-                        for t, need in zip(op.inputs, needs))
-            drop = tuple(i for i in op.out_ids if i not in self.wanted)
-            self.nodes.append((op, op.out_ids, needs, ins, drop))
-
-    def _backward(self, grads):
-        for op, outs, needs, ins, drop in self.nodes:
-            if len(outs) == 1:
-                g = grads.get(outs[0])
-                if g is None:
-                    continue
-                gys = (g,)
-            else:
-                gys = [grads.get(i) for i in outs]
-                if all(g is None for g in gys):
-                    continue
-                gys = [np.zeros_like(y) if g is None else g for g, y in zip(gys, op.ys)]
-            op.needs = needs
-            for inp, gx in zip(ins, op.backward(*gys)):
-                if inp is None or gx is None:
-                    continue
-                i, shape = inp
-                if type(gx) is not np.ndarray:
-                    gx = np.asarray(gx)
-                if gx.shape != shape:
-                    gx = unbroadcast(gx, shape)
-                grads[i] = grads[i] + gx if i in grads else gx
-            for i in drop:
-                grads.pop(i, None)
 
     def __call__(self, vals):
         grads = {}
@@ -153,7 +150,7 @@ class _GradientStep:
             y = vals[t]
             g = np.ones_like(y) if ct is None else (vals[ct] if isinstance(ct, int) else ct)
             grads[t] = grads[t] + g if t in grads else g
-        self._backward(grads)
+        backward.run(self.steps, grads)
         for s, r in zip(self.sources, self.results):
             if r is not None:
                 g = grads.get(s)
@@ -179,7 +176,7 @@ class _Plan:
         # outputs made inside the trace are rebuilt from the new values; anything else
         # (Python values, Variables, captured tensors) is returned as it was
         self.out_ids = [t._id if isinstance(t, Tensor) and t._id in tracer.known
-                        and not isinstance(t, Variable) else None for t in _flatten(outputs)]
+                        and not isinstance(t, Variable) else None for t in flatten(outputs)]
 
     def run(self, arrays):
         vals = dict(self.captured)
@@ -188,8 +185,8 @@ class _Plan:
         for step in self.steps:
             step(vals)
         flat = [Tensor(vals[i]) if i is not None else o
-                for i, o in zip(self.out_ids, _flatten(self.outputs))]
-        return _pack_like(self.outputs, flat)
+                for i, o in zip(self.out_ids, flatten(self.outputs))]
+        return pack_like(self.outputs, flat)
 
 
 class Function:
@@ -198,6 +195,9 @@ class Function:
     def __init__(self, fn):
         self.fn = fn
         self.plans = {}
+        self._traced = False     # a trace has run (variables may be made only by the first)
+        # a plan's ops hold the arrays of the call running them: one call at a time
+        self._lock = threading.RLock()
         self.__doc__ = fn.__doc__
         self.__name__ = getattr(fn, "__name__", "function")
 
@@ -213,22 +213,23 @@ class Function:
                 key.append(("array", v.shape, v.dtype.str))
             else:
                 key.append(("py", repr(a)))
-        key = tuple(key)
-        plan = self.plans.get(key)
-        if plan is None:
+        key = (tuple(key), state.checking_numerics())
+        with self._lock:
+            plan = self.plans.get(key)
+            if plan is not None:
+                return plan.run(arrays)
             plan, out = self._trace(args)
             self.plans[key] = plan
-            if len(self.plans) == _RETRACE_WARNING:
-                warnings.warn(f"mg.function {self.__name__} has been traced {len(self.plans)} "
-                              f"times: each new Python argument value or array shape traces "
-                              f"again; pass changing values as arrays", stacklevel=2)
-            return out
-        return plan.run(arrays)
+        if len(self.plans) == _RETRACE_WARNING:
+            warnings.warn(f"mg.function {self.__name__} has been traced {len(self.plans)} "
+                          f"times: each new Python argument value or array shape traces "
+                          f"again; pass changing values as arrays", stacklevel=2)
+        return out
 
     def _trace(self, args):
-        if tape_mod._tracer is not None:
+        if state.tracer() is not None:
             raise TracingError("mg.function calls cannot be nested")
-        tracer = _Tracer()
+        tracer = _Tracer(self.__name__, first=not self._traced)
         feeds, call_args = [], []
         for a in args:
             if isinstance(a, (Tensor, np.ndarray)):
@@ -238,11 +239,12 @@ class Function:
                 call_args.append(t)
             else:
                 call_args.append(a)
-        tape_mod._tracer = tracer
+        state.set_tracer(tracer)
         try:
             out = self.fn(*call_args)
         finally:
-            tape_mod._tracer = None
+            state.set_tracer(None)
+        self._traced = True
         return _Plan(tracer, feeds, out), out
 
     def trace_count(self):

@@ -33,7 +33,6 @@ class Op:
     xs = ys = ()         # input / output arrays
     out_ids = ()         # identities of the output Tensors
     needs = ()           # per input: does it want a gradient in this backward pass
-    generation = 0       # 1 + the largest generation among the inputs' producers
     _tapes = 0           # how many live tapes hold this node
 
     def __init__(self, **attrs):

@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 
+from minigrad.core import state
 from minigrad.core.dtypes import DType, as_dtype, float32, int32
 
 _ids = itertools.count(1)   # a tensor's identity on tapes: never reused, unlike id()
@@ -114,14 +115,18 @@ class Variable(Tensor):
     _counter = itertools.count()
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None, shape=None):
+        self._name = name or f"Variable_{next(Variable._counter)}"
+        tracer = state.variable_creator_tracer()
+        if tracer is not None:
+            tracer.variable_created(self)       # refused on a later trace of mg.function
         if callable(initial_value):
-            initial_value = initial_value()
+            with state.init_scope():            # drawn once, not replayed by mg.function
+                initial_value = initial_value()
         if isinstance(initial_value, Tensor):
             initial_value = initial_value._value
         value = _to_array(initial_value, dtype)
         super().__init__(np.array(value, copy=True, order="C"))
         self.trainable = bool(trainable)
-        self._name = name or f"Variable_{next(Variable._counter)}"
 
     @property
     def name(self):
@@ -166,15 +171,15 @@ class Variable(Tensor):
 
 def _replay_effect(fn, value):
     """Under mg.function, an assign is replayed on each call (see core.function)."""
-    from minigrad.core import tape
-    if tape._tracer is not None:
+    tracer = state.tracer()
+    if tracer is not None:
         t = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
-        tape._tracer.effect(fn, [t])
+        tracer.effect(fn, [t])
 
 
 def _refuse_inside_function(value, what):
-    from minigrad.core import tape
-    if tape._tracer is not None and value._id in tape._tracer.known:
+    tracer = state.tracer()
+    if tracer is not None and value._id in tracer.known:
         raise RuntimeError(f"{what} inside mg.function would freeze a traced value; use the "
                            f"tensor itself")
 

@@ -15,7 +15,7 @@ graphs hold their arrays (inputs, outputs, kernel caches) until `cap` is dropped
 holds references to the arrays it saw; a Variable's array is updated in place by the optimizer,
 so its value in the graph is the value after the step (shapes and structure are unchanged).
 """
-from minigrad.core import tape as tape_mod
+from minigrad.core import state
 
 
 class capture:
@@ -30,13 +30,11 @@ class capture:
         self.tapes = []
 
     def __enter__(self):
-        tape_mod._captures.append(self)
+        state.push_capture(self)
         return self
 
     def __exit__(self, *exc):
-        # remove this block by identity (an equal list elsewhere must not be taken for it)
-        index = next(k for k, c in enumerate(tape_mod._captures) if c is self)
-        del tape_mod._captures[index]
+        state.pop_capture(self)
 
     def _keep(self, tape):
         if not any(t is tape for t in self.tapes):    # tape.reset() runs __init__ again

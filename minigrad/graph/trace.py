@@ -1,9 +1,8 @@
 """`mg.trace(target, sources)`: the chain rule, one recorded node at a time, printed.
 
-The walk is the tape's own: nodes in backward order, each node's gradients from
-`minigrad.core.tape.node_backward` (its `backward`, broadcasting undone by the engine). The trace
-only keeps what the tape throws away: every node's inputs, output, upstream gradient, local
-derivative and the gradient it passes on to each input.
+The walk is the tape's own (`minigrad.core.backward`: the same plan, run by the same walk, with
+an observer). The trace only keeps what the tape throws away: every node's inputs, output,
+upstream gradient, local derivative and the gradient it passes on to each input.
 
     w, x, b = mg.Variable(-2.0, name="w"), mg.Variable(5.0, name="x"), mg.Variable(3.0, name="b")
     with mg.GradientTape(persistent=True) as tape:
@@ -14,7 +13,8 @@ derivative and the gradient it passes on to each input.
 import numpy as np
 
 from minigrad.core import Tensor
-from minigrad.core.tape import _flatten, node_backward
+from minigrad.core import backward
+from minigrad.core.nest import flatten
 from minigrad.graph.walk import collect, tensor_label
 
 
@@ -120,7 +120,7 @@ def trace(target, sources=None, tape=None, names=None, verbose=True):
 def _source_list(sources):
     if sources is None:
         return []
-    flat = _flatten(list(sources.values()) if isinstance(sources, dict) else sources)
+    flat = flatten(list(sources.values()) if isinstance(sources, dict) else sources)
     for s in flat:
         if not isinstance(s, Tensor):
             raise TypeError(f"trace: sources must be Tensors or Variables, "
@@ -172,17 +172,14 @@ def _walk(nodes, target, live, labels):
     """The tape's backward walk, keeping every step and every gradient."""
     grads = {target._id: np.ones_like(target._value)}
     steps = []
-    for op in nodes:
-        if not any(i in grads for i in op.out_ids):
-            continue        # not on a path from the target's output (an unused output)
-        gys = [grads[i] if i in grads else np.zeros_like(y) for i, y in zip(op.out_ids, op.ys)]
-        passed = node_backward(op, gys, live)
-        local = node_backward(op, [np.ones_like(y) for y in op.ys], live)
-        for t, gx in zip(op.inputs, passed):
-            if gx is not None:
-                grads[t._id] = grads[t._id] + gx if t._id in grads else gx
+
+    def observe(s, gys, passed):
+        op = s.op
         steps.append(Step(op, [labels[t._id] for t in op.inputs],
-                          [labels[i] for i in op.out_ids], gys, local, passed))
+                          [labels[i] for i in op.out_ids], list(gys),
+                          backward.local_gradients(s), passed))
+    plan = backward.plan(nodes, [target._id], live, keep_idle=True)
+    backward.run(plan, grads, check=True, observe=observe)
     return steps, grads
 
 

@@ -7,7 +7,7 @@ nodes that made its inputs, so this is a reverse topological order): tensor ids 
 tensors are made, so a node's first output id is its place in the recording.
 """
 from minigrad.core import GradientTape, Tensor, Variable
-from minigrad.core.tape import _flatten
+from minigrad.core.nest import flatten
 
 
 class Graph:
@@ -37,7 +37,7 @@ def collect(target, tape=None, tool="trace"):
     """The Graph behind `target` (a Tensor, a list of them, or a GradientTape: all its nodes)."""
     if isinstance(target, GradientTape):
         return Graph(_tape_nodes(target, tool)[::-1], [])
-    targets = _flatten(target)
+    targets = flatten(target)
     if not targets:
         raise ValueError(f"{tool}: no target tensors given")
     for t in targets:

@@ -1,5 +1,5 @@
 """Dense (Keras) and dense (TF1's functional form, the tutorials' fully_connected)."""
-from minigrad.core.tape import _scopes
+from minigrad.core.state import scoped_name
 from minigrad.layers.base import Layer, activation_fn
 from minigrad.ops import matmul, reshape
 from minigrad.ops._convert import tensor
@@ -59,7 +59,7 @@ def dense(inputs, units, activation=None, use_bias=True, kernel_initializer=None
     so a step function calling dense(..., name='fc') trains one set of weights. Every layer
     made here is listed by `dense_layers()`; `clear_dense_layers()` forgets them.
     """
-    key = "/".join(_scopes + [name]) if name else None
+    key = scoped_name(name) if name else None
     layer = _DENSE.get(key) if key else None
     if layer is None:
         layer = Dense(units, activation, use_bias, kernel_initializer, bias_initializer,

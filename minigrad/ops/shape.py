@@ -3,6 +3,7 @@
 import numpy as np
 
 from minigrad.core import Op, Tensor, apply, as_dtype, register
+from minigrad.core.numerics import check_finite
 from minigrad.kernels import lazy
 from minigrad.ops._convert import axes, tensor
 
@@ -286,3 +287,28 @@ def stop_gradient(input, name=None):
 def identity(input, name=None):
     """y = x, recorded (a named pass-through); gx = gy"""
     return reshape(input, tensor(input).shape)
+
+
+@register
+class CheckNumerics(Op):
+    """y = x, raising InvalidArgumentError if x holds a NaN or Inf; gx = gy, checked the same
+    way (TF's CheckNumerics and its gradient, array_grad.py)"""
+    tf_name = "debugging.check_numerics"
+
+    def forward(self, x):
+        check_finite(x, f"{self.message} : Tensor had NaN or Inf values", self)
+        return x
+
+    def backward(self, gy):
+        check_finite(gy, f"Not a number (NaN) or infinity (Inf) values detected in gradient. "
+                         f"{self.message}", self)
+        return (gy,)
+
+
+def check_numerics(tensor_, message, name=None):
+    """`tf.debugging.check_numerics`: x unchanged, or InvalidArgumentError naming `message`,
+    the first bad index and the counts."""
+    x = tensor(tensor_)
+    if not x.dtype.is_floating:
+        raise TypeError(f"check_numerics: expected a floating tensor, got {x.dtype.name}")
+    return apply(CheckNumerics(message=str(message)), x)

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from minigrad.core import Tensor
-from minigrad.core.tape import _scopes
+from minigrad.core.state import scoped_name
 from minigrad.summary.writer import SummaryWriter, current, tensorboard_modules
 
 
@@ -118,7 +118,7 @@ def _numeric(data, fn, name):
 
 
 def _tag(name):
-    return "/".join(_scopes + [name])
+    return scoped_name(name)
 
 
 def _summary(tb, tag, tensor, meta):

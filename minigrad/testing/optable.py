@@ -195,6 +195,8 @@ add(OpInfo("reshape", lambda mg, x, shape: mg.reshape(x, shape),
            lambda tf, x, shape: tf.reshape(x, shape),
            lambda rng: [Sample([draw(rng, (2, 3, 4))], dict(shape=s), str(s))
                         for s in [(6, 4), (-1,), (4, -1, 1), (24,)]]))
+add(OpInfo("check_numerics", lambda mg, x: mg.debugging.check_numerics(x, "m"),
+           lambda tf, x: tf.debugging.check_numerics(x, "m"), unary()))
 add(OpInfo("transpose", lambda mg, x, **k: mg.transpose(x, **k),
            lambda tf, x, **k: tf.transpose(x, **k),
            lambda rng: [Sample([draw(rng, (2, 3, 4))], dict(perm=p), str(p))
