@@ -4,6 +4,9 @@
 The comparisons against TensorFlow and the gradchecks are table-driven
 (minigrad/testing/optable_conv.py, run by tests/test_ops.py).
 """
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -104,6 +107,67 @@ def test_conv2d_first_layer_skips_the_input_gradient():
     with mg.GradientTape() as tape:
         y = mg.nn.conv2d(x, w, 1, "SAME")
     assert tape.gradient(y, w).shape == (3, 3, 1, 2)
+
+
+def _two_convs(x, w1, w2):
+    """Two conv layers of one geometry (x and w2 both 5 channels): same-sized patches."""
+    h = mg.nn.conv2d(x, w1, 1, "SAME")
+    return mg.reduce_sum(mg.nn.conv2d(mg.nn.relu(h), w2, 1, "SAME") * h)
+
+
+def _conv_data(seed):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(s) for s in ((2, 6, 7, 5), (3, 3, 5, 5), (3, 3, 5, 5))]
+
+
+def _conv_ops(y):
+    """The Conv2D nodes on the path to y, output first."""
+    ops, todo = [], [y]
+    while todo:
+        node = todo.pop()._node
+        if node is not None and all(node is not op for op in ops):
+            ops.append(node)
+            todo += list(node.inputs)
+    return [op for op in ops if op.type == "Conv2D"]
+
+
+def test_conv2d_patches_are_held_by_the_op_and_freed_by_a_non_persistent_tape():
+    x, w1, w2 = (mg.Variable(a) for a in _conv_data(0))
+    with mg.GradientTape() as tape:
+        y = _two_convs(x, w1, w2)
+    ops = _conv_ops(y)
+    assert len(ops) == 2 and all(op.patches is not None for op in ops)
+    # two live convs of one geometry: separate storage, neither overwrites the other
+    assert not np.shares_memory(ops[0].patches.store, ops[1].patches.store)
+    refs = [weakref.ref(op.patches.store) for op in ops]
+    tape.gradient(y, [x, w1, w2])
+    assert all(op.patches is None for op in ops)
+    gc.collect()
+    assert all(r() is None for r in refs)
+
+
+def test_conv2d_two_layers_persistent_tape_and_replay_match_the_composite():
+    """Patches held across two gradients of a persistent tape, and across mg.function's
+    replays (forward again on the same ops), give the composite twin's gradients each time."""
+    def grads(xs, conv=_two_convs, persistent=False):
+        with mg.GradientTape(persistent=persistent) as tape:
+            tape.watch(xs)
+            y = conv(*xs)
+        return [y] + [g for _ in range(2 if persistent else 1) for g in tape.gradient(y, xs)]
+
+    def composite(x, w1, w2):
+        h = conv2d_composite(x, w1, 1, "SAME")
+        return mg.reduce_sum(conv2d_composite(mg.nn.relu(h), w2, 1, "SAME") * h)
+
+    replay = mg.function(lambda *xs: grads(list(xs)))
+    for seed in range(3):
+        arrays = _conv_data(seed)
+        want = [t.numpy() for t in grads([mg.constant(a) for a in arrays], composite)]
+        got = [t.numpy() for t in grads([mg.constant(a) for a in arrays], persistent=True)]
+        for a, b in zip(got, want + want[1:]):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+        for a, b in zip(replay(*arrays), got):       # seed 0 traces, 1 and 2 replay
+            assert np.array_equal(a.numpy(), b)
 
 
 def test_window_larger_than_input_gives_an_empty_output_as_tf():

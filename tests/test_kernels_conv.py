@@ -216,15 +216,17 @@ def test_conv2d_matches_reference(case, dtype):
     cin, cout = (int(v) for v in rng.integers(1, 5, 2))
     x = _data(rng, (n, h, w, cin), dtype)
     wt = _data(rng, k + (cin, cout), dtype)
-    y = conv.conv2d_forward(x, wt, s, d, pads)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
     assert_close(y, ref_conv(x.astype(np.float64), wt, s, d, pads), dtype, "forward")
     gy = _data(rng, y.shape, dtype)
     gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
     assert_close(gx, ref_conv_backward_input(gy.astype(np.float64), wt, x.shape, s, d, pads),
                  dtype, "backward_input")
-    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads)
+    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=patches)
     assert_close(gw, ref_conv_backward_filter(x.astype(np.float64), gy, wt.shape, s, d, pads),
                  dtype, "backward_filter")
+    # without the forward's patches (a kernel-level call) they are rebuilt: the same bits
+    assert np.array_equal(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads), gw)
 
 
 @pytest.mark.parametrize("layout", [True, False])
@@ -235,35 +237,43 @@ def test_conv2d_both_patch_layouts_cin1(case, layout, monkeypatch):
     n, h, w, k, s, d, pads = case
     rng = np.random.default_rng(17)
     x, wt = _data(rng, (n, h, w, 1), np.float64), _data(rng, k + (1, 3), np.float64)
-    y = conv.conv2d_forward(x, wt, s, d, pads)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
     assert_close(y, ref_conv(x, wt, s, d, pads), np.float64, "forward")
     gy = _data(rng, y.shape, np.float64)
     assert_close(conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads),
                  ref_conv_backward_input(gy, wt, x.shape, s, d, pads), np.float64, "bwd_input")
-    assert_close(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads),
-                 ref_conv_backward_filter(x, gy, wt.shape, s, d, pads), np.float64, "bwd_filter")
+    gw_ref = ref_conv_backward_filter(x, gy, wt.shape, s, d, pads)
+    for given in (patches, None):
+        assert_close(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=given),
+                     gw_ref, np.float64, "bwd_filter")
 
 
-def test_patch_cache_sees_in_place_changes_and_stays_bounded():
-    """backward_filter reuses the forward's patches only for an x equal to the forward's."""
-    cache = conv._patch_cache
-    cache.entries, cache.spare = [], []
+def test_patches_belong_to_the_caller():
+    """The forward hands its patches to the caller; no later call writes into them unless that
+    caller passes them back as `reuse`, and backward_filter uses the ones it is given."""
     rng = np.random.default_rng(19)
     args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
     x1, w1 = _data(rng, (3, 12, 12, 1), np.float64), _data(rng, (5, 5, 1, 4), np.float64)
-    x2, w2 = _data(rng, (3, 6, 6, 4), np.float64), _data(rng, (5, 5, 4, 2), np.float64)
-    for step in range(6):  # the training-step pattern: forwards, then backwards in reverse
-        y1 = conv.conv2d_forward(x1, w1, *args)
-        y2 = conv.conv2d_forward(x2, w2, *args)
-        gy1, gy2 = _data(rng, y1.shape, np.float64), _data(rng, y2.shape, np.float64)
-        if step % 2:
-            x1 += 1.0  # in place: same object, new values
-        for x, gy, w in ((x2, gy2, w2), (x1, gy1, w1)):
-            assert_close(conv.conv2d_backward_filter(x, gy, w.shape, *args),
-                         ref_conv_backward_filter(x, gy, w.shape, *args), np.float64)
-        x2 = _data(rng, x2.shape, np.float64)
-    # this step's two forwards, plus the stale x1 one after the in-place change
-    assert len(cache.entries) <= 3 and len(cache.spare) <= cache.SPARES
+    x2 = _data(rng, x1.shape, np.float64)
+    y1, p1 = conv.conv2d_forward(x1, w1, *args)
+    frozen = p1.cols.copy()
+    gy = _data(rng, y1.shape, np.float64)
+    gw1 = conv.conv2d_backward_filter(x1, gy, w1.shape, *args)       # scratch storage
+    y2, p2 = conv.conv2d_forward(x2, w1, *args)                      # same geometry
+    assert not np.shares_memory(p1.store, p2.store)
+    assert np.array_equal(p1.cols, frozen) and not p1.cols.flags.writeable
+    x1 += 1.0      # in place after the forward: the given patches are the forward's x's
+    assert np.array_equal(conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p1), gw1)
+    assert_close(conv.conv2d_backward_filter(x1, gy, w1.shape, *args),
+                 ref_conv_backward_filter(x1, gy, w1.shape, *args), np.float64)
+    # reuse: the caller is done with p1, so the next forward may overwrite its storage
+    y3, p3 = conv.conv2d_forward(x2, w1, *args, reuse=p1)
+    assert p3.store is p1.store and np.array_equal(y3, y2) and np.array_equal(p3.cols, p2.cols)
+    x3, w3 = _data(rng, (2, 6, 6, 4), np.float64), _data(rng, (3, 3, 4, 2), np.float64)
+    y4, p4 = conv.conv2d_forward(x3, w3, *args, reuse=p3)           # does not fit: fresh
+    assert not np.shares_memory(p4.store, p3.store)
+    with pytest.raises(ValueError, match="patches built for"):
+        conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p4)
 
 
 @pytest.mark.parametrize("case", CONV_CASES[::3], ids=_case_id)
@@ -272,10 +282,10 @@ def test_conv2d_adjoint_identity(case):
     n, h, w, k, s, d, pads = case
     rng = np.random.default_rng(7)
     x, wt = _data(rng, (n, h, w, 3), np.float64), _data(rng, k + (3, 2), np.float64)
-    y = conv.conv2d_forward(x, wt, s, d, pads)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
     gy = _data(rng, y.shape, np.float64)
     gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
-    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads)
+    gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=patches)
     assert_same_inner_product(gy, y, gx, x)
     assert_same_inner_product(gy, y, gw, wt)
 
@@ -347,11 +357,11 @@ def test_finite_differences_float64():
     rng = np.random.default_rng(11)
     x, w = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 2, 2, 3))
     args = ((2, 1), (1, 2), ((1, 1), (1, 2)))
-    y = conv.conv2d_forward(x, w, *args)
+    y, _ = conv.conv2d_forward(x, w, *args)
     ct = rng.standard_normal(y.shape)  # L = sum(ct * y): non-uniform cotangent
     grads = [conv.conv2d_backward_input(ct, w, x.shape, *args),
              conv.conv2d_backward_filter(x, ct, w.shape, *args)]
-    _finite_difference_check(lambda x, w: np.sum(ct * conv.conv2d_forward(x, w, *args)),
+    _finite_difference_check(lambda x, w: np.sum(ct * conv.conv2d_forward(x, w, *args)[0]),
                              [x, w], grads)
 
     pargs = ((3, 2), (2, 2), ((1, 1), (0, 1)))
@@ -370,7 +380,8 @@ def test_float64_bitwise_deterministic():
     x, w = rng.standard_normal((8, 14, 14, 8)), rng.standard_normal((5, 5, 8, 16))
     args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
     gy = rng.standard_normal((8, 14, 14, 16))
-    runs = [(conv.conv2d_forward(x, w, *args), conv.conv2d_backward_input(gy, w, x.shape, *args),
+    runs = [(conv.conv2d_forward(x, w, *args)[0],
+             conv.conv2d_backward_input(gy, w, x.shape, *args),
              conv.conv2d_backward_filter(x, gy, w.shape, *args),
              pool.avg_pool_backward(gy, gy.shape, (3, 3), (1, 1), ((1, 1), (1, 1))))
             for _ in range(3)]
@@ -385,7 +396,7 @@ def test_mnist_cnn_shapes_and_noncontiguous_inputs():
     x = rng.standard_normal((1, 28, 28, 3)).astype(np.float32).transpose(3, 1, 2, 0)
     w = rng.standard_normal((8, 1, 5, 5)).astype(np.float32).transpose(2, 3, 1, 0)
     pads = ((2, 2), (2, 2))
-    y = conv.conv2d_forward(x, w, (1, 1), (1, 1), pads)
+    y, _ = conv.conv2d_forward(x, w, (1, 1), (1, 1), pads)
     assert y.shape == (3, 28, 28, 8) and y.dtype == np.float32
     assert_close(y, ref_conv(x.astype(np.float64), w, (1, 1), (1, 1), pads), np.float32)
     p, am = pool.max_pool_forward(y, (2, 2), (2, 2), ((0, 0), (0, 0)))
@@ -428,7 +439,8 @@ def test_against_tensorflow(tf, dtype):
             yt = tf.nn.conv2d(xt, wt, s, padding)
         gy = _data(rng, yt.shape, dtype)
         gxt, gwt = tape.gradient(yt, [xt, wt], output_gradients=tf.constant(gy))
-        assert_close(conv.conv2d_forward(x, w, s, (1, 1), pads), yt.numpy(), dtype, "conv fwd")
+        assert_close(conv.conv2d_forward(x, w, s, (1, 1), pads)[0], yt.numpy(), dtype,
+                     "conv fwd")
         assert_close(conv.conv2d_backward_input(gy, w, x_shape, s, (1, 1), pads), gxt.numpy(),
                      dtype, "conv backward_input")
         assert_close(conv.conv2d_backward_filter(x, gy, w_shape, s, (1, 1), pads), gwt.numpy(),
@@ -437,7 +449,7 @@ def test_against_tensorflow(tf, dtype):
         pads = _tf_pads(x_shape, w_shape[:2], (1, 1), (2, 2), padding)
         if pads is not None:
             yt = tf.nn.conv2d(xt, wt, 1, padding, dilations=2)
-            assert_close(conv.conv2d_forward(x, w, (1, 1), (2, 2), pads), yt.numpy(), dtype,
+            assert_close(conv.conv2d_forward(x, w, (1, 1), (2, 2), pads)[0], yt.numpy(), dtype,
                          "dilated conv fwd")
 
         k = w_shape[:2]

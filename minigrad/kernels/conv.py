@@ -42,8 +42,10 @@ def conv_output_size(in_size, k, stride, dilation, padding):
 
 
 # ---------------------------------------------------------------------------------------------
-# Scratch buffers. A patch matrix is large (MBs); reusing its storage saves the page faults of
-# a fresh allocation on every call. Per thread and dtype, grown on demand, never returned.
+# Scratch buffers, for matrices that live inside one call only (backward_input's gradient
+# patches, backward_filter's patches when it has to rebuild them): reusing the storage saves
+# the page faults of a fresh allocation. Per thread and dtype, grown on demand, never returned,
+# and never handed to a caller, so no later call can overwrite something a caller still holds.
 _scratch = threading.local()
 
 
@@ -56,49 +58,17 @@ def _buffer(size, dtype):
     return buf[:size]
 
 
-class _PatchCache(threading.local):
-    """The last few patch matrices, each with a copy of the x it was built from.
+class Patches:
+    """The patch matrix of one conv2d_forward, for conv2d_backward_filter on the same x.
 
-    A training step builds the patches of x in the forward and needs them again in
-    backward_filter. A call whose x equals a cached copy exactly (np.array_equal: about
-    1/(kh*kw) of an im2col's traffic), with the same geometry, reuses the matrix. An entry
-    that has been reused is done in that pattern: the next insert recycles its storage.
+    The caller owns it: the conv op holds it from its forward until it is released, and
+    nothing in this module keeps a reference, so dropping it frees the memory. `cols` is the
+    [m, k] matrix (a transposed view when colsT was built), read-only; `store` its storage.
     """
-    ENTRIES, SPARES, BYTES = 8, 4, 256 << 20
+    __slots__ = ("key", "store", "cols")
 
-    def __init__(self):
-        self.entries = []  # [key, x copy, storage, reused], most recent first
-        self.spare = []
-
-    def lookup(self, key, x):
-        for entry in self.entries:
-            if entry[0] == key and np.array_equal(entry[1], x):
-                entry[3] = True
-                return entry[2]
-        return None
-
-    def storage(self, size, dtype):
-        """Room for a new entry's matrix: recycled when a spare fits (None: too big to cache)."""
-        if size * np.dtype(dtype).itemsize > self.BYTES // 2:
-            return None
-        fits = [b for b in self.spare if b.dtype == dtype and b.size >= size]
-        if not fits:
-            return np.empty(size, dtype)
-        store = min(fits, key=lambda b: b.size)
-        self.spare = [b for b in self.spare if b is not store]
-        return store
-
-    def insert(self, key, x, store):
-        done = [e for e in self.entries if e[3]]
-        self.entries = [e for e in self.entries if not e[3]]
-        while self.entries and (len(self.entries) >= self.ENTRIES or store.nbytes
-                                + sum(e[2].nbytes for e in self.entries) > self.BYTES):
-            done.append(self.entries.pop())
-        self.spare = ([e[2] for e in done] + self.spare)[:self.SPARES]
-        self.entries.insert(0, [key, x.copy(), store, False])
-
-
-_patch_cache = _PatchCache()
+    def __init__(self, key, store, cols):
+        self.key, self.store, self.cols = key, store, cols
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,37 +241,39 @@ def _transposed(x_shape, w_shape, ow):
     return x_shape[3] == 1 and ow > w_shape[1]
 
 
-def _patches(x, w_shape, strides, dilations, pads, keep):
-    """The patch matrix of x, [m, k] (maybe a transposed view); read-only to callers.
+def _key(x, w_shape, strides, dilations, pads):
+    """What a patch matrix depends on besides x's values: (key, oh, ow)."""
+    geom, oh, ow = _geometry(x.shape, w_shape, strides, dilations, pads)
+    return (x.shape, x.dtype.str, geom, _transposed(x.shape, w_shape, ow)), oh, ow
 
-    keep: cache a freshly built matrix (the forward does; backward_filter is its last use).
+
+def _build(x, key, m, k, store):
+    """Fill store (m*k values) with the patches of x; the [m, k] matrix, maybe a view."""
+    geom, transposed = key[2], key[3]
+    if transposed:
+        _im2col_t(x, geom, store.reshape(k, m))
+        return store.reshape(k, m).T
+    _im2col(x, geom, store.reshape(m, k))
+    return store.reshape(m, k)
+
+
+def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0)), reuse=None):
+    """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o].
+
+    Returns (y, patches): patches (a Patches) lets conv2d_backward_filter skip the im2col.
+    reuse: a Patches the caller is done with (an op's previous step); its storage is
+    overwritten when it has the right size and dtype, and is fresh otherwise.
     """
     x = np.ascontiguousarray(x)
-    geom, oh, ow = _geometry(x.shape, w_shape, strides, dilations, pads)
-    m, k = x.shape[0] * oh * ow, w_shape[0] * w_shape[1] * w_shape[2]
-    transposed = _transposed(x.shape, w_shape, ow)
-    key = (x.shape, x.dtype.str, geom, transposed)
-    store = _patch_cache.lookup(key, x)
-    if store is None:
-        cached = _patch_cache.storage(m * k, x.dtype) if keep else None
-        store = _buffer(m * k, x.dtype) if cached is None else cached
-        if transposed:
-            _im2col_t(x, geom, store[:m * k].reshape(k, m))
-        else:
-            _im2col(x, geom, store[:m * k].reshape(m, k))
-        if cached is not None:
-            _patch_cache.insert(key, x, cached)
-    if transposed:
-        return store[:m * k].reshape(k, m).T, oh, ow
-    return store[:m * k].reshape(m, k), oh, ow
-
-
-def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))):
-    """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o]."""
-    cols, oh, ow = _patches(x, w.shape, strides, dilations, pads, keep=True)
+    key, oh, ow = _key(x, w.shape, strides, dilations, pads)
+    m, k = x.shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2]
+    fits = reuse is not None and reuse.store.size == m * k and reuse.store.dtype == x.dtype
+    store = reuse.store if fits else np.empty(m * k, x.dtype)
+    cols = _build(x, key, m, k, store)
+    cols.flags.writeable = False
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), x.dtype)
     np.matmul(cols, w.reshape(-1, w.shape[3]), out=y.reshape(-1, w.shape[3]))
-    return y
+    return y, Patches(key, store, cols)
 
 
 def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
@@ -325,10 +297,23 @@ def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
 
 
 def conv2d_backward_filter(x, gy, w_shape, strides=(1, 1), dilations=(1, 1),
-                           pads=((0, 0), (0, 0))):
-    """gw = cols.T @ gy2: the adjoint of conv2d_forward in w."""
+                           pads=((0, 0), (0, 0)), patches=None):
+    """gw = cols.T @ gy2: the adjoint of conv2d_forward in w.
+
+    patches: the Patches conv2d_forward returned for this x; without it (a kernel-level call,
+    a gradient check) the patches are rebuilt into scratch storage.
+    """
     w_shape = tuple(int(s) for s in w_shape)
-    cols, _, _ = _patches(x, w_shape, strides, dilations, pads, keep=False)
+    x = np.ascontiguousarray(x)
+    key, oh, ow = _key(x, w_shape, strides, dilations, pads)
+    if patches is None:
+        m, k = x.shape[0] * oh * ow, w_shape[0] * w_shape[1] * w_shape[2]
+        cols = _build(x, key, m, k, _buffer(m * k, x.dtype))
+    elif patches.key != key:
+        raise ValueError(f"conv2d_backward_filter: patches built for {patches.key}, "
+                         f"not for this call's {key}")
+    else:
+        cols = patches.cols
     gy2 = np.ascontiguousarray(gy).reshape(-1, w_shape[3])
     gw = np.empty(w_shape, x.dtype)
     np.matmul(cols.T, gy2, out=gw.reshape(-1, w_shape[3]))

@@ -91,16 +91,26 @@ def _geometry(opname, x_shape, k, strides, dilations, padding, shapes):
 class Conv2D(Op):
     """y = sum_ijc xpad[b, oy*s+i*d, ox*s+j*d, c] w[i,j,c,o]; gx = conv^T(gy, w), gw = cols^T gy"""
     tf_name = "nn.conv2d"
+    patches = None     # the forward's patch matrix (kernels.conv.Patches) for the gw backward
 
     def forward(self, x, w):
-        return KC.conv2d_forward(x, w, self.strides, self.dilations, self.pads)
+        # mg.function replays forward on this same op each step, after the previous step's
+        # backward has run: its patches are dead by then, so their storage is reused
+        y, self.patches = KC.conv2d_forward(x, w, self.strides, self.dilations, self.pads,
+                                            reuse=self.patches)
+        return y
 
     def backward(self, gy):
         x, w = self.xs
         geo = (self.strides, self.dilations, self.pads)
         gx = KC.conv2d_backward_input(gy, w, x.shape, *geo) if self.needs[0] else None
-        gw = KC.conv2d_backward_filter(x, gy, w.shape, *geo) if self.needs[1] else None
+        gw = KC.conv2d_backward_filter(x, gy, w.shape, *geo, patches=self.patches) \
+            if self.needs[1] else None
         return gx, gw
+
+    def release(self):
+        super().release()
+        self.patches = None
 
 
 def conv2d_args(input, filters, strides, padding, data_format="NHWC", dilations=None):
