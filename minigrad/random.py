@@ -1,11 +1,30 @@
 """`mg.random`: seeded numpy random streams with TF's distributions (not TF's Philox stream:
 parity copies initial weights across instead)."""
+import threading
+
 import numpy as np
 
 from minigrad.core import Tensor, as_dtype, float32
 from minigrad.core.function import refuse_while_tracing
 
 _state = {"rng": np.random.default_rng(), "seed": None}
+_override = threading.local()      # stream(): draws of this thread come from one generator
+
+
+class stream:
+    """`with mg.random.stream(rng):` unseeded draws in this thread come from `rng` (graph mode
+    gives each variable initializer its own stream, seeded from the graph-level seed)."""
+
+    def __init__(self, rng):
+        self.rng = rng
+
+    def __enter__(self):
+        self._saved = getattr(_override, "rng", None)
+        _override.rng = self.rng
+        return self.rng
+
+    def __exit__(self, *exc):
+        _override.rng = self._saved
 
 
 def set_seed(seed):
@@ -18,7 +37,8 @@ def generator(seed=None):
     """The global stream, or a fresh one for an op-level seed."""
     refuse_while_tracing("a random draw")
     if seed is None:
-        return _state["rng"]
+        override = getattr(_override, "rng", None)
+        return _state["rng"] if override is None else override
     return np.random.default_rng([int(seed), _state["seed"] or 0])
 
 

@@ -43,7 +43,10 @@ def test_every_registered_op_is_in_the_table():
     names = {info.name for info in OPS}
     untested = [cls.__name__ for cls in mg.op_registry.values()
                 if (cls.tf_name or "").split(".")[-1] not in names
-                and cls.tf_name not in ("stop_gradient",)]
+                and cls.tf_name not in ("stop_gradient",)
+                # random draws differ from TF's by design (numpy streams, not Philox): their
+                # distributions are tested in tests/compat/test_random.py
+                and not cls.tf_name.startswith("random.")]
     assert not untested, f"ops with no op-table entry: {untested}"
 
 

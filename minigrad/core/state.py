@@ -17,6 +17,7 @@ class _State(threading.local):
         self.lifted = None        # the tracer an init_scope paused: variables may be made there
         self.captures = []        # open mg.graph.capture() blocks
         self.check_numerics = False
+        self.creators = []        # variable creators (graph mode), innermost last
 
 
 _state = _State()
@@ -118,3 +119,24 @@ def checking_numerics():
 
 def set_check_numerics(on):
     _state.check_numerics = bool(on)
+
+
+class variable_creator_scope:
+    """`with variable_creator_scope(fn):` layers make their weights through
+    `fn(name, shape, dtype, init, trainable)` (init: a callable giving the initial array)
+    instead of as eager Variables, as TF's `variable_creator_scope` lets graph mode do."""
+
+    def __init__(self, creator):
+        self.creator = creator
+
+    def __enter__(self):
+        _state.creators.append(self.creator)
+        return self
+
+    def __exit__(self, *exc):
+        _state.creators.pop()
+
+
+def variable_creator():
+    """The innermost variable creator of this thread, or None (eager Variables)."""
+    return _state.creators[-1] if _state.creators else None

@@ -4,7 +4,7 @@ call (when the input depth and dtype are known), kept in creation order, and lis
 import numpy as np
 
 from minigrad import initializers
-from minigrad.core import Variable, as_dtype, float32, init_scope
+from minigrad.core import Variable, as_dtype, float32, init_scope, state
 from minigrad.ops import cast, relu, sigmoid, tanh
 from minigrad.ops.nn import softmax
 from minigrad.random import generator
@@ -80,8 +80,15 @@ class Layer:
         self._weights = []
 
     def add_weight(self, name, shape, dtype, init, trainable=True):
+        shape = tuple(int(n) for n in shape)
+        creator = state.variable_creator()
+        if creator is not None:     # graph mode: a graph variable, initialized in a session
+            v = creator(f"{self.name}/{name}", shape, dtype,
+                        lambda: initializer(init)(shape, dtype), trainable)
+            self._weights.append(v)
+            return v
         with init_scope():      # a layer first called inside mg.function draws its weights once
-            value = initializer(init)(tuple(int(n) for n in shape), dtype)
+            value = initializer(init)(shape, dtype)
             v = Variable(value, trainable=trainable, name=f"{self.name}/{name}", dtype=dtype)
         self._weights.append(v)
         return v

@@ -1,0 +1,93 @@
+"""`import minigrad.compat.v1 as tf`: a TensorFlow 1 program runs with only its import changed.
+
+Graph construction (placeholders, variables, ops), `tf.Session().run(fetches, feed_dict)` and
+the TF1 training API, built on minigrad's own ops, cells and optimizers: a Session compiles the
+part of the graph it runs into an `mg.function` plan once per feed signature, then replays it.
+"""
+import types as _types
+
+from minigrad.core import (bool_ as bool, float16, float32, float64, int32, int64, uint8,
+                           as_dtype, DType)
+from minigrad.core import errors
+from minigrad.core.dtypes import as_dtype as _as_dtype
+from minigrad.compat.v1.graph import (Graph, Operation, Tensor, control_dependencies,
+                                      get_default_graph, reset_default_graph)
+from minigrad.compat.v1.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat,
+                                    constant, divide, dropout as _dropout, equal, exp,
+                                    expand_dims, fill, gather, gradients, greater, greater_equal,
+                                    group, identity, less, less_equal, log, matmul, maximum,
+                                    minimum, multiply, negative, no_op, not_equal, one_hot,
+                                    ones, ones_like, placeholder, placeholder_with_default, pow,
+                                    random_normal, random_uniform, rank, reduce_max,
+                                    reduce_mean, reduce_min, reduce_sum, reshape,
+                                    set_random_seed, sigmoid, size, split, sqrt, square,
+                                    squeeze, stack, stop_gradient, subtract, tanh, transpose,
+                                    truncated_normal, unstack, where, zeros, zeros_like)
+from minigrad.compat.v1.ops import mg_shape as shape, range as range  # noqa: A001
+from minigrad.compat.v1.session import InteractiveSession, Session, get_default_session
+from minigrad.compat.v1.variables import (AUTO_REUSE, Variable, VariableScope, get_variable,
+                                          get_variable_scope, global_variables,
+                                          global_variables_initializer, initialize_all_variables,
+                                          local_variables, local_variables_initializer,
+                                          trainable_variables, variable_scope,
+                                          variables_initializer)
+from minigrad.compat.v1 import ops as _ops
+from minigrad.compat.v1 import train as _train
+
+
+def name_scope(name, default_name=None, values=None):
+    return get_default_graph().name_scope(name if name is not None else default_name)
+
+
+def disable_eager_execution():
+    """Graph mode is all this module has: nothing to switch off."""
+
+
+def disable_v2_behavior():
+    """Nothing to switch off: this module only has TF1's behaviour."""
+
+
+def executing_eagerly():
+    return False
+
+
+log = log
+to_float = lambda x, name="ToFloat": cast(x, float32, name=name)   # noqa: E731
+to_int32 = lambda x, name="ToInt32": cast(x, int32, name=name)     # noqa: E731
+truediv = divide
+div = divide
+mul = multiply
+sub = subtract
+neg = negative
+
+nn = _types.SimpleNamespace(
+    sigmoid=sigmoid, tanh=tanh, relu=_ops.relu, softmax=_ops.softmax,
+    log_softmax=_ops.log_softmax, dropout=_dropout)
+math = _types.SimpleNamespace(
+    log=log, exp=exp, sqrt=sqrt, square=square, abs=abs, add=add, subtract=subtract,
+    multiply=multiply, divide=divide, maximum=maximum, minimum=minimum, sigmoid=sigmoid,
+    tanh=tanh, equal=equal, reduce_sum=reduce_sum, reduce_mean=reduce_mean,
+    reduce_max=reduce_max, argmax=argmax)
+random = _types.SimpleNamespace(normal=random_normal, uniform=random_uniform,
+                                truncated_normal=truncated_normal, set_random_seed=set_random_seed)
+train = _types.SimpleNamespace(
+    Optimizer=_train.Optimizer, GradientDescentOptimizer=_train.GradientDescentOptimizer,
+    MomentumOptimizer=_train.MomentumOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
+    AdamOptimizer=_train.AdamOptimizer, get_global_step=_train.get_global_step,
+    get_or_create_global_step=_train.get_or_create_global_step,
+    create_global_step=_train.create_global_step)
+dtypes = _types.SimpleNamespace(float16=float16, float32=float32, float64=float64, int32=int32,
+                                int64=int64, uint8=uint8, bool=bool, as_dtype=_as_dtype,
+                                DType=DType)
+GraphKeys = _types.SimpleNamespace(GLOBAL_VARIABLES="variables",
+                                   TRAINABLE_VARIABLES="trainable_variables",
+                                   LOCAL_VARIABLES="local_variables",
+                                   GLOBAL_STEP="global_step", SUMMARIES="summaries")
+
+
+def get_collection(key, scope=None):
+    return get_default_graph().get_collection(key, scope)
+
+
+def add_to_collection(name, value):
+    get_default_graph().add_to_collection(name, value)
