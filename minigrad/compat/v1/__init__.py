@@ -33,6 +33,7 @@ from minigrad.compat.v1.variables import (AUTO_REUSE, Variable, VariableScope, g
                                           variables_initializer)
 from minigrad.compat.v1 import ops as _ops
 from minigrad.compat.v1 import train as _train
+from minigrad.compat.v1 import initializers, layers, nn, summary  # noqa: E402
 
 
 def name_scope(name, default_name=None, values=None):
@@ -60,9 +61,6 @@ mul = multiply
 sub = subtract
 neg = negative
 
-nn = _types.SimpleNamespace(
-    sigmoid=sigmoid, tanh=tanh, relu=_ops.relu, softmax=_ops.softmax,
-    log_softmax=_ops.log_softmax, dropout=_dropout)
 math = _types.SimpleNamespace(
     log=log, exp=exp, sqrt=sqrt, square=square, abs=abs, add=add, subtract=subtract,
     multiply=multiply, divide=divide, maximum=maximum, minimum=minimum, sigmoid=sigmoid,

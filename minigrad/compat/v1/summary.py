@@ -1,0 +1,1 @@
+"""`tf.summary` in graph mode (TF1): summary ops, merge_all, FileWriter."""
