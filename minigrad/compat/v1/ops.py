@@ -281,12 +281,18 @@ def _getitem(x, key):
 
 
 def _install_operators():
-    def flip(fn):
-        return lambda a, b: fn(b, a)
-    table = {"__add__": add, "__sub__": subtract, "__mul__": multiply, "__truediv__": divide,
-             "__pow__": pow, "__matmul__": matmul, "__radd__": flip(add),
-             "__rsub__": flip(subtract), "__rmul__": flip(multiply),
-             "__rtruediv__": flip(divide), "__rpow__": flip(pow), "__rmatmul__": flip(matmul),
+    # the node names TF gives operator calls (math_ops' "add", "sub", "mul", "truediv", ...)
+    def named(fn, name, flip=False):
+        if flip:
+            return lambda a, b: fn(b, a, name=name)
+        return lambda a, b: fn(a, b, name=name)
+    table = {"__add__": named(add, "add"), "__sub__": named(subtract, "sub"),
+             "__mul__": named(multiply, "mul"), "__truediv__": named(divide, "truediv"),
+             "__pow__": named(pow, "pow"), "__matmul__": named(matmul, "MatMul"),
+             "__radd__": named(add, "add", True), "__rsub__": named(subtract, "sub", True),
+             "__rmul__": named(multiply, "mul", True),
+             "__rtruediv__": named(divide, "truediv", True),
+             "__rpow__": named(pow, "pow", True), "__rmatmul__": named(matmul, "MatMul", True),
              "__gt__": greater, "__ge__": greater_equal, "__lt__": less, "__le__": less_equal,
              "__getitem__": _getitem}
     for name, fn in table.items():

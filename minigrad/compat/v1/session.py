@@ -167,6 +167,9 @@ class Session:
             f = self.graph.as_graph_element(f)
         if isinstance(f, _AssignResult):
             return f
+        if f is None:
+            raise TypeError('Argument `fetch` = None has invalid type "NoneType". Cannot be '
+                            'None')
         if not isinstance(f, (Tensor, Operation)):
             raise TypeError(f"Fetch argument {f!r} has invalid type {type(f)}, must be a "
                             f"string or Tensor. (Can not convert a {type(f).__name__} into a "
@@ -338,10 +341,8 @@ def _feed_value(t, value):
         a = a.astype(want)
     if t._shape is not None and (a.ndim != len(t._shape) or any(
             d is not None and d != n for d, n in zip(t._shape, a.shape))):
-        shown = "(" + ", ".join("?" if d is None else str(d) for d in t._shape) + \
-                ("," if len(t._shape) == 1 else "") + ")"
-        raise ValueError(f"Cannot feed value of shape {a.shape} for Tensor '{t.name}', which "
-                         f"has shape '{shown}'")
+        raise ValueError(f"Cannot feed value of shape {a.shape} for Tensor {t.name}, which "
+                         f"has shape {tuple(t._shape)}")
     return np.ascontiguousarray(a)
 
 

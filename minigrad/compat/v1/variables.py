@@ -88,10 +88,6 @@ class Variable(Tensor):
         op.outputs, op.structure = [self], self
 
     # --- TF's surface -----------------------------------------------------------------------
-    @property
-    def initialized_value(self):
-        return self.initial_value
-
     def value(self):
         return self
 
@@ -257,7 +253,8 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                          f"tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
                          f"VarScope?")
     var = _new_variable(g, full, shape, dtype or scope.dtype or float32,
-                        initializer or scope.initializer, trainable, collections)
+                        initializer if initializer is not None else scope.initializer,
+                        trainable, collections)
     g._var_store[full] = var
     return var
 
