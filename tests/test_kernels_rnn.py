@@ -1,5 +1,6 @@
-"""Fused RNN kernels (minigrad/kernels/rnn.py) against a step-by-step numpy reference, float64
-finite differences, and TensorFlow (dynamic_rnn with TF1 cells, Keras LSTM/GRU).
+"""Fused RNN kernels (minigrad/kernels/rnn_basic.py, lstm.py, gru.py) against a step-by-step
+numpy reference, float64 finite differences, and TensorFlow (dynamic_rnn with TF1 cells, Keras
+LSTM/GRU).
 
 One table (CELLS) describes every cell: weight shapes, how to call the fused pair, and a numpy
 step function; every check is generated from it.
@@ -11,7 +12,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
-from minigrad.kernels import rnn
+from minigrad.kernels import gru, lstm, rnn_basic, rnn_common, rnn_math
 
 # Before anything imports tensorflow: TF1 cells need tf-keras, and oneDNN's summation order is
 # pinned off for tight float64 comparisons.
@@ -109,25 +110,26 @@ def _with(f, **attrs):
 
 
 CELLS = [
-    _cell("rnn_tanh", 1, lambda I, H: [(I + H, H), (H,)], rnn.rnn_forward, rnn.rnn_backward,
-          _rnn_step),
+    _cell("rnn_tanh", 1, lambda I, H: [(I + H, H), (H,)], rnn_basic.rnn_forward,
+          rnn_basic.rnn_backward, _rnn_step),
     _cell("rnn_relu", 1, lambda I, H: [(I + H, H), (H,)],
-          _with(rnn.rnn_forward, activation="relu"), _with(rnn.rnn_backward, activation="relu"),
+          _with(rnn_basic.rnn_forward, activation="relu"),
+          _with(rnn_basic.rnn_backward, activation="relu"),
           lambda x, s, w: _rnn_step(x, s, w, relu=True)),
-    _cell("lstm", 2, lambda I, H: [(I + H, 4 * H), (4 * H,)], rnn.lstm_forward,
-          rnn.lstm_backward, _lstm_step),
+    _cell("lstm", 2, lambda I, H: [(I + H, 4 * H), (4 * H,)], lstm.lstm_forward,
+          lstm.lstm_backward, _lstm_step),
     _cell("lstm_fb0.5", 2, lambda I, H: [(I + H, 4 * H), (4 * H,)],
-          _with(rnn.lstm_forward, forget_bias=0.5), _with(rnn.lstm_backward, forget_bias=0.5),
+          _with(lstm.lstm_forward, forget_bias=0.5), _with(lstm.lstm_backward, forget_bias=0.5),
           lambda x, s, w: _lstm_step(x, s, w, forget_bias=0.5)),
     _cell("gru", 1, lambda I, H: [(I + H, 2 * H), (2 * H,), (I + H, H), (H,)],
-          rnn.gru_forward, rnn.gru_backward, _gru_step),
+          gru.gru_forward, gru.gru_backward, _gru_step),
     _cell("keras_lstm", 2, lambda I, H: [(I, 4 * H), (H, 4 * H), (4 * H,)],
-          rnn.keras_lstm_forward, rnn.keras_lstm_backward, _keras_lstm_step),
+          lstm.keras_lstm_forward, lstm.keras_lstm_backward, _keras_lstm_step),
     _cell("keras_gru", 1, lambda I, H: [(I, 3 * H), (H, 3 * H), (2, 3 * H)],
-          rnn.keras_gru_forward, rnn.keras_gru_backward, _keras_gru_step),
+          gru.keras_gru_forward, gru.keras_gru_backward, _keras_gru_step),
     _cell("keras_gru_v1", 1, lambda I, H: [(I, 3 * H), (H, 3 * H), (3 * H,)],
-          _with(rnn.keras_gru_forward, reset_after=False),
-          _with(rnn.keras_gru_backward, reset_after=False),
+          _with(gru.keras_gru_forward, reset_after=False),
+          _with(gru.keras_gru_backward, reset_after=False),
           lambda x, s, w: _keras_gru_step(x, s, w, reset_after=False)),
 ]
 CELL_IDS = [c.name for c in CELLS]
@@ -193,16 +195,16 @@ def test_bad_shapes_are_rejected():
     """The numba kernels do not check bounds: the wrappers must refuse mismatched arrays."""
     x, h, L = np.ones((3, 2, 2)), np.zeros((2, 4)), np.array([3, 1])
     with pytest.raises(ValueError):  # bias for H=3
-        rnn.lstm_forward(x, h, h, np.ones((6, 16)), np.zeros(12), L)
+        lstm.lstm_forward(x, h, h, np.ones((6, 16)), np.zeros(12), L)
     with pytest.raises(ValueError):  # kernel with 3H columns
-        rnn.keras_lstm_forward(x, h, h, np.ones((2, 12)), np.ones((4, 16)), np.zeros(16), L)
+        lstm.keras_lstm_forward(x, h, h, np.ones((2, 12)), np.ones((4, 16)), np.zeros(16), L)
     with pytest.raises(ValueError):  # gy of the wrong length
-        rnn.gru_backward(np.ones((2, 2, 4)), h, x, h, np.ones((6, 8)), np.ones(8),
+        gru.gru_backward(np.ones((2, 2, 4)), h, x, h, np.ones((6, 8)), np.ones(8),
                          np.ones((6, 4)), np.ones(4), L, {})
     with pytest.raises(ValueError):  # seq_len beyond T
-        rnn.rnn_forward(x, h, np.ones((6, 4)), np.zeros(4), np.array([4, 1]))
+        rnn_basic.rnn_forward(x, h, np.ones((6, 4)), np.zeros(4), np.array([4, 1]))
     with pytest.raises(ValueError):  # dtype mismatch
-        rnn.rnn_forward(x, h.astype(np.float32), np.ones((6, 4)), np.zeros(4), L)
+        rnn_basic.rnn_forward(x, h.astype(np.float32), np.ones((6, 4)), np.zeros(4), L)
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
@@ -223,17 +225,17 @@ def test_activation_kernels_accuracy():
     for dtype, tol in [(np.float64, 4e-16), (np.float32, 3e-7)]:
         v = a.astype(dtype)
         out = np.empty_like(v)
-        rnn._vtanh(v, out)
+        rnn_math._vtanh(v, out)
         _close(f"tanh {dtype.__name__}", out, np.tanh(v.astype(np.float64)), tol, 1e-300)
         with np.errstate(over="ignore"):
             ref = 1.0 / (1.0 + np.exp(-v.astype(np.float64)))
-        rnn._vsigmoid(v, out)
+        rnn_math._vsigmoid(v, out)
         _close(f"sigmoid {dtype.__name__}", out, ref, tol, 1e-300 if dtype == np.float64 else
                1e-37)
         nan = np.array([np.nan], dtype)
-        rnn._vtanh(nan, out[:1])
+        rnn_math._vtanh(nan, out[:1])
         assert np.isnan(out[0])
-        rnn._vsigmoid(nan, out[:1])
+        rnn_math._vsigmoid(nan, out[:1])
         assert np.isnan(out[0])
 
 
@@ -277,24 +279,34 @@ def test_backward_matches_finite_differences(cell, mask_zero, seq_len):
         _close(f"g{name}", g, fd, 1e-6, 1e-8)
 
 
+# The cells with a whole-batch backward path (the forward has only that path): each family's
+# flat and row kernels call one cell function, so they must agree to the bit.
+FLAT_FAMILIES = {"rnn": ["rnn_tanh", "rnn_relu"], "lstm": ["lstm", "lstm_fb0.5", "keras_lstm"]}
+FLAT_KERNELS = {"rnn": (rnn_basic, "_rnn_step_bwd_flat"), "lstm": (lstm, "_lstm_step_bwd_flat")}
+
+
+@pytest.mark.parametrize("family", list(FLAT_FAMILIES))
 @pytest.mark.parametrize("mask_zero", MASKS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_lstm_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, mask_zero, dtype):
-    """The gate-major flat LSTM backward step (every row active) does each element's
-    arithmetic in the row loops' order: same bits (the forward has only the flat path)."""
+def test_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, family, mask_zero, dtype):
+    """The whole-batch backward step (every row active) does each element's arithmetic in the
+    row loops' order: same bits. seq_len [6, 6, 3, 6, 5] takes both paths when flat is on."""
+    module, name = FLAT_KERNELS[family]
+    kernel, calls = getattr(module, name), []
+    monkeypatch.setattr(module, name, lambda *a: calls.append(a) or kernel(*a))
     runs = []
     for flat in (True, False):
-        monkeypatch.setattr(rnn, "_FLAT", flat)
+        monkeypatch.setattr(rnn_common, "_FLAT", flat)
         for cell in CELLS:
-            if "lstm" not in cell.name.lower():
+            if cell.name not in FLAT_FAMILIES[family]:
                 continue
             x, s, w, L = _inputs(cell, 6, 5, 3, 7, [6, 6, 3, 6, 5], dtype, seed=4)
             ct = np.random.default_rng(5).normal(size=(6, 5, 7)).astype(dtype)
             y, final, cache = cell.fwd(x, s, w, L, mask_zero)
-            grads = cell.bwd(ct, [ct[0], ct[1]], x, s, w, L, cache, mask_zero)
+            grads = cell.bwd(ct, list(ct[:len(s)]), x, s, w, L, cache, mask_zero)
             runs.append([y, *final, *grads])
     half = len(runs) // 2
-    assert half >= 2
+    assert half >= 2 and calls, "the flat runs must take the whole-batch path"
     for flat, rows in zip(runs[:half], runs[half:]):
         assert all(np.array_equal(a, b) for a, b in zip(flat, rows))
 

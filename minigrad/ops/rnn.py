@@ -1,5 +1,6 @@
 """Fused recurrent ops: one recurrent layer over a whole sequence, forward and backprop through
-time, as ONE graph node around the numba kernels in minigrad/kernels/rnn.py.
+time, as ONE graph node around the numba kernels in minigrad/kernels/ (rnn_basic.py, lstm.py,
+gru.py).
 
 They exist only for speed: the step-by-step composites (minigrad/nn/rnn_cell.py cells under
 dynamic_rnn, the Keras layers' step functions) are their tested twins. Inputs are
@@ -18,7 +19,8 @@ from minigrad.core import Op, apply, register
 from minigrad.kernels import lazy
 from minigrad.ops._convert import tensor
 
-K = lazy("rnn")
+# One lazy module per cell family: a model imports (and numba loads) only the kernels it uses.
+_BASIC, _LSTM, _GRU = lazy("rnn_basic"), lazy("lstm"), lazy("gru")
 
 
 _FUSED = [True]
@@ -82,50 +84,50 @@ class _Sequence(Op):
 @register
 class BasicRNNSequence(_Sequence):
     """y_t = h_t = act([x_t, h_{t-1}] @ kernel + bias) over all t (TF1 BasicRNNCell);
-    gx, gh0, gkernel, gbias by backprop through time (kernels.rnn.rnn_backward)"""
+    gx, gh0, gkernel, gbias by backprop through time (kernels.rnn_basic.rnn_backward)"""
     tf_name = "nn.dynamic_rnn_basic_rnn_cell"
 
     def _fwd(self, x, states, weights, seq_len):
-        y, h, cache = K.rnn_forward(x, states[0], *weights, seq_len, self.activation,
-                                    self.mask_zero)
+        y, h, cache = _BASIC.rnn_forward(x, states[0], *weights, seq_len, self.activation,
+                                         self.mask_zero)
         return y, (h,), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
-        return K.rnn_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                              self.activation, self.mask_zero, self._need_gx)
+        return _BASIC.rnn_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
+                                   self.activation, self.mask_zero, self._need_gx)
 
 
 @register
 class BasicLSTMSequence(_Sequence):
     """TF1 BasicLSTMCell over all t: i, j, f, o = split([x, h] @ kernel + bias);
     c' = c * sig(f + forget_bias) + sig(i) * tanh(j); h' = tanh(c') * sig(o); outputs y, h_T, c_T;
-    gradients by backprop through time (kernels.rnn.lstm_backward)"""
+    gradients by backprop through time (kernels.lstm.lstm_backward)"""
     tf_name = "nn.dynamic_rnn_basic_lstm_cell"
     n_states = 2
 
     def _fwd(self, x, states, weights, seq_len):
-        y, h, c, cache = K.lstm_forward(x, *states, *weights, seq_len, self.forget_bias,
-                                        self.mask_zero)
+        y, h, c, cache = _LSTM.lstm_forward(x, *states, *weights, seq_len, self.forget_bias,
+                                            self.mask_zero)
         return y, (h, c), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
-        return K.lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
-                               self.forget_bias, self.mask_zero, self._need_gx)
+        return _LSTM.lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
+                                   self.forget_bias, self.mask_zero, self._need_gx)
 
 
 @register
 class GRUSequence(_Sequence):
     """TF1 GRUCell over all t: r, u = sig([x, h] @ Kg + bg); c = tanh([x, r*h] @ Kc + bc);
-    h' = u*h + (1-u)*c; gradients by backprop through time (kernels.rnn.gru_backward)"""
+    h' = u*h + (1-u)*c; gradients by backprop through time (kernels.gru.gru_backward)"""
     tf_name = "nn.dynamic_rnn_gru_cell"
 
     def _fwd(self, x, states, weights, seq_len):
-        y, h, cache = K.gru_forward(x, states[0], *weights, seq_len, self.mask_zero)
+        y, h, cache = _GRU.gru_forward(x, states[0], *weights, seq_len, self.mask_zero)
         return y, (h,), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
-        return K.gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                              self.mask_zero, self._need_gx)
+        return _GRU.gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
+                                 self.mask_zero, self._need_gx)
 
 
 @register
@@ -136,15 +138,16 @@ class KerasSimpleRNNSequence(_Sequence):
 
     def _fwd(self, x, states, weights, seq_len):
         kernel, recurrent, bias = weights
-        y, h, cache = K.rnn_forward(x, states[0], np.concatenate([kernel, recurrent]), bias,
-                                    seq_len, self.activation, self.mask_zero)
+        y, h, cache = _BASIC.rnn_forward(x, states[0], np.concatenate([kernel, recurrent]), bias,
+                                         seq_len, self.activation, self.mask_zero)
         return y, (h,), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
         kernel, recurrent, bias = weights
-        gx, gh0, gk, gb = K.rnn_backward(gy, gfinals[0], x, states[0],
-                                         np.concatenate([kernel, recurrent]), bias, seq_len,
-                                         cache, self.activation, self.mask_zero, self._need_gx)
+        gx, gh0, gk, gb = _BASIC.rnn_backward(gy, gfinals[0], x, states[0],
+                                              np.concatenate([kernel, recurrent]), bias,
+                                              seq_len, cache, self.activation, self.mask_zero,
+                                              self._need_gx)
         n = kernel.shape[0]
         return gx, gh0, gk[:n], gk[n:], gb
 
@@ -157,29 +160,29 @@ class KerasLSTMSequence(_Sequence):
     n_states = 2
 
     def _fwd(self, x, states, weights, seq_len):
-        y, h, c, cache = K.keras_lstm_forward(x, *states, *weights, seq_len, self.mask_zero)
+        y, h, c, cache = _LSTM.keras_lstm_forward(x, *states, *weights, seq_len, self.mask_zero)
         return y, (h, c), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
-        return K.keras_lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
-                                     self.mask_zero, self._need_gx)
+        return _LSTM.keras_lstm_backward(gy, *gfinals, x, *states, *weights, seq_len, cache,
+                                         self.mask_zero, self._need_gx)
 
 
 @register
 class KerasGRUSequence(_Sequence):
     """Keras GRU over all t (z, r, h blocks): h' = z*h + (1-z)*tanh(xh + r*(h @ Rh + bh)) with
     reset_after, else tanh(xh + (r*h) @ Rh); gradients by backprop through time
-    (kernels.rnn.keras_gru_backward)"""
+    (kernels.gru.keras_gru_backward)"""
     tf_name = "keras.layers.GRU"
 
     def _fwd(self, x, states, weights, seq_len):
-        y, h, cache = K.keras_gru_forward(x, states[0], *weights, seq_len, self.reset_after,
-                                          self.mask_zero)
+        y, h, cache = _GRU.keras_gru_forward(x, states[0], *weights, seq_len, self.reset_after,
+                                             self.mask_zero)
         return y, (h,), cache
 
     def _bwd(self, gy, gfinals, x, states, weights, seq_len, cache):
-        return K.keras_gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
-                                    self.reset_after, self.mask_zero, self._need_gx)
+        return _GRU.keras_gru_backward(gy, gfinals[0], x, states[0], *weights, seq_len, cache,
+                                       self.reset_after, self.mask_zero, self._need_gx)
 
 
 # --- calls ------------------------------------------------------------------------------------
