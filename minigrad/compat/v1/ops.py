@@ -12,7 +12,7 @@ import minigrad as mg
 from minigrad.compat.v1.graph import Operation, Tensor, get_default_graph, make_op
 from minigrad.core import apply, as_dtype, float32
 from minigrad.core.function import record_effect
-from minigrad.ops import random as random_ops
+from minigrad.ops import array as array_ops, random as random_ops
 
 
 def wrap(mg_fn, op_type, translate=None):
@@ -40,8 +40,13 @@ def _tf1_reduction(args, kwargs):
 
 
 def _tf1_dim(args, kwargs):
-    if "dim" in kwargs:
-        kwargs["axis"] = kwargs.pop("dim")
+    for old in ("dim", "dimension"):      # softmax's dim=, argmax's dimension=
+        if old in kwargs:
+            value = kwargs.pop(old)
+            if value is not None:
+                if kwargs.get("axis") is not None:
+                    raise ValueError(f"cannot give both {old}= and axis=")
+                kwargs["axis"] = value
     return args, kwargs
 
 
@@ -220,7 +225,8 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
 
 
 # --- the wrapped eager ops ---------------------------------------------------------------------
-mg_shape = wrap(mg.shape, "Shape")
+# mg.shape is shadowed by the module minigrad.ops.shape: take the function itself
+mg_shape = wrap(array_ops.shape, "Shape")
 matmul = wrap(mg.matmul, "MatMul")
 add = wrap(mg.add, "Add")
 subtract = wrap(mg.subtract, "Sub")
