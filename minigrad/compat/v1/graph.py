@@ -384,7 +384,14 @@ def make_op(op_type, fn, args=(), kwargs=None, name=None, effect=False, control_
 
 
 def _has_unknown(inputs):
-    return any(t._shape is None or None in t._shape for t in inputs)
+    """Does any input differ between the two stand-in runs: an unknown dimension, or known
+    shape but values that depend on one (`tf.shape(x)` of a [None, 3] x feeding a
+    `tf.random_uniform`, whose output shape is then unknown too)."""
+    return any(t._shape is None or None in t._shape or _differs(*t._stand_ins) for t in inputs)
+
+
+def _differs(a, b):
+    return a is not b and (a.shape != b.shape or not np.array_equal(a, b))
 
 
 def _stand_in_run(op, k):
