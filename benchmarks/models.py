@@ -24,6 +24,7 @@ from benchmarks.env import ROOT, installed, worker_env
 MODES = {
     "minigrad":           dict(engine="minigrad", builder="minigrad"),
     "minigrad_compiled":  dict(engine="minigrad", builder="minigrad_compiled"),
+    "minigrad_session":   dict(engine="minigrad", builder="minigrad_session"),
     "tf_session":         dict(engine="tf", builder="tf"),
     "tf_function":        dict(engine="tf", builder="tf2"),
     "tf_eager":           dict(engine="tf", builder="tf2_eager"),
@@ -49,6 +50,8 @@ def build_trainer(case, mode, dtype, data=None):
         return case.build_minigrad(weights, data, dtype)
     if builder == "minigrad_compiled":        # the step traced once by mg.function, replayed
         return case.build_minigrad(weights, data, dtype, compiled=True)
+    if builder == "minigrad_session":         # the TF1 program under minigrad.compat.v1
+        return case.build_tf(weights, data, dtype, "cpu", engine="minigrad")
     if builder == "tf":
         return case.build_tf(weights, data, dtype, "cpu")
     if builder in ("tf2", "tf2_eager"):
@@ -65,6 +68,9 @@ def unavailable(case, mode):
     if builder == "minigrad_compiled" and \
             "compiled" not in inspect.signature(case.build_minigrad).parameters:
         return "no compiled builder in this case"
+    if builder == "minigrad_session" and \
+            "engine" not in inspect.signature(case.build_tf).parameters:
+        return "this case's TF1 program does not run under minigrad.compat.v1 yet"
     if mode in PEER_MODES:
         if not installed(PEER_MODULE[mode]):
             return f"{PEER_MODULE[mode]} not installed"

@@ -24,3 +24,13 @@ def tf_device_name(device):
 def gpu_available():
     tf = import_tf()
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+def tf1_api(device="cpu", engine="tensorflow"):
+    """(tf, tf.compat.v1, device placement) for a TF1 program run by `engine`: TensorFlow, or
+    minigrad.compat.v1 (then all three are minigrad's, and placement is the CPU)."""
+    if engine == "minigrad":
+        import minigrad.compat.v1 as v1
+        return v1, v1, v1.device(tf_device_name("cpu"))
+    tf = import_tf(device)
+    return tf, tf.compat.v1, tf.device(tf_device_name(device))

@@ -7,7 +7,7 @@ import numpy as np
 
 import minigrad as mg
 from parity.harness import Case, Tolerance, Trainer, register_case
-from parity.tf_env import import_tf, tf_device_name
+from parity.tf_env import import_tf, tf1_api
 
 X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]])
 Y = np.array([[0], [1], [1], [0]])
@@ -55,22 +55,21 @@ class MinigradXor(Trainer):
 
 
 class SessionXor(Trainer):
-    """The lecture's TF1 program: placeholders, Session.run([cost, train], feed_dict)."""
+    """The lecture's TF1 program: placeholders, Session.run([cost, train], feed_dict), run by
+    TensorFlow or, with engine="minigrad", by minigrad.compat.v1."""
 
-    def __init__(self, layers, weights, data, lr, dtype, device):
-        tf = import_tf(device)
-        v1 = tf.compat.v1
-        self.graph = tf.Graph()
-        with self.graph.as_default(), tf.device(tf_device_name(device)):
+    def __init__(self, layers, weights, data, lr, dtype, device, engine="tensorflow"):
+        _, v1, placement = tf1_api(device, engine)
+        self.graph = v1.Graph()
+        with self.graph.as_default(), placement:
             self.X = v1.placeholder(dtype, [None, 2])
             self.Y = v1.placeholder(dtype, [None, 1])
-            self.params = {n: tf.Variable(w, name=n) for n, w in weights.items()}
+            self.params = {n: v1.Variable(w, name=n) for n, w in weights.items()}
             h = self.X
             for i in range(1, len(layers)):
-                h = tf.sigmoid(tf.matmul(h, self.params[f"W{i}"]) + self.params[f"b{i}"])
+                h = v1.sigmoid(v1.matmul(h, self.params[f"W{i}"]) + self.params[f"b{i}"])
             self.h = h
-            self.cost = -tf.reduce_mean(self.Y * tf.math.log(h) +
-                                        (1 - self.Y) * tf.math.log(1 - h))
+            self.cost = -v1.reduce_mean(self.Y * v1.log(h) + (1 - self.Y) * v1.log(1 - h))
             self.train = v1.train.GradientDescentOptimizer(lr).minimize(self.cost)
             init = v1.global_variables_initializer()
         self.feed = {self.X: data[0], self.Y: data[1]}
@@ -155,8 +154,8 @@ class _XorCase(Case):
     def build_minigrad(self, weights, data, dtype, compiled=False):
         return MinigradXor(self.layers, weights, data, self.learning_rate, compiled)
 
-    def build_tf(self, weights, data, dtype, device="cpu"):
-        return SessionXor(self.layers, weights, data, self.learning_rate, dtype, device)
+    def build_tf(self, weights, data, dtype, device="cpu", engine="tensorflow"):
+        return SessionXor(self.layers, weights, data, self.learning_rate, dtype, device, engine)
 
     def build_tf2(self, weights, data, dtype, eager=False):
         return Tf2Xor(self.layers, weights, data, self.learning_rate, dtype, eager)

@@ -40,6 +40,19 @@ def name_scope(name, default_name=None, values=None):
     return get_default_graph().name_scope(name if name is not None else default_name)
 
 
+class device:
+    """`with tf.device("/CPU:0"):` placement; minigrad runs every op on the CPU."""
+
+    def __init__(self, device_name):
+        self.device_name = device_name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def disable_eager_execution():
     """Graph mode is all this module has: nothing to switch off."""
 
