@@ -12,6 +12,7 @@ Ops that change state (an optimizer's update, an assign, an initializer) run aft
 that do not depend on them, so `sess.run([cost, train])` gives the cost before the update, as
 the lectures print it.
 """
+import contextlib
 import threading
 
 import numpy as np
@@ -147,7 +148,7 @@ class Session:
         old = state.set_tracer(tracer)
         _local.run = _Run(self, tape)
         try:
-            with (tape if tape is not None else _nothing()):
+            with (tape if tape is not None else contextlib.nullcontext()):
                 for t in feeds:
                     if t in sources:
                         tape.watch(values[t])
@@ -238,14 +239,6 @@ class InteractiveSession(Session):
         if self._default is not None and self in _local.sessions:
             self._default.__exit__()
         super().close()
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 # --- pruning and scheduling ------------------------------------------------------------------
