@@ -198,39 +198,71 @@ class variable_scope:
             raise TypeError("If default_name is None then name_or_scope is required")
         self.name_or_scope, self.default_name = name_or_scope, default_name
         self.initializer, self.reuse, self.dtype = initializer, reuse, dtype
+        self.kwargs = kwargs
 
     def __enter__(self):
         g = get_default_graph()
         parent = get_variable_scope()
+        counts = _scope_counts(g)
         if isinstance(self.name_or_scope, VariableScope):
             name = self.name_or_scope.name
             reuse = self.name_or_scope.reuse if self.reuse is None else self.reuse
         else:
+            if self.name_or_scope is None and self.reuse is True:
+                raise ValueError("reuse=True cannot be used without a name_or_scope")
             base = self.name_or_scope or _unique_scope_name(g, parent, self.default_name)
             name = parent.name + "/" + base if parent.name else base
             reuse = parent.reuse if self.reuse is None else self.reuse
         if parent.reuse is True and self.reuse is None:
             reuse = True
+        # TF's _VariableScopeStore: every opening counts; re-entering a VariableScope object
+        # restores the counts on exit, leaving a named scope resets its subscopes' counts
+        counts[name] = counts.get(name, 0) + 1
+        self._saved_counts = dict(counts) if isinstance(self.name_or_scope, VariableScope) \
+            else None
+        self._name = name
         scope = VariableScope(name, reuse, self.initializer or parent.initializer,
                               self.dtype or parent.dtype)
         g._var_scopes.append(scope)
-        self._name_scope = g.name_scope(name.split("/")[-1] if not isinstance(
-            self.name_or_scope, VariableScope) else name + "/")
-        self._name_scope.__enter__()
+        self._name_scope = None
+        if self.kwargs.get("auxiliary_name_scope", True):
+            self._name_scope = g.name_scope(name.split("/")[-1] if not isinstance(
+                self.name_or_scope, VariableScope) else name + "/")
+            self._name_scope.__enter__()
         return scope
 
     def __exit__(self, *exc):
-        self._name_scope.__exit__(*exc)
-        get_default_graph()._var_scopes.pop()
+        g = get_default_graph()
+        if self._name_scope is not None:
+            self._name_scope.__exit__(*exc)
+        g._var_scopes.pop()
+        if self._saved_counts is not None:
+            g._scope_uses = self._saved_counts
+        else:
+            prefix = self._name + "/"
+            counts = _scope_counts(g)
+            for key in counts:
+                if key.startswith(prefix):
+                    counts[key] = 0
+
+
+def _scope_counts(graph):
+    if not hasattr(graph, "_scope_uses"):
+        graph._scope_uses = {}
+    return graph._scope_uses
 
 
 def _unique_scope_name(graph, parent, base):
-    used = getattr(graph, "_scope_uses", {})
-    graph._scope_uses = used
+    """TF's _get_unique_variable_scope: `base`, or `base_<i>` with the first i whose scope is
+    not open (counted) under the parent."""
+    counts = _scope_counts(graph)
     key = (parent.name + "/" if parent.name else "") + base
-    n = used.get(key, 0)
-    used[key] = n + 1
-    return base if n == 0 else f"{base}_{n}"
+    if counts.get(key, 0) == 0:
+        return base
+    i = 1
+    while counts.get(f"{key}_{i}", 0) > 0:
+        i += 1
+    return f"{base}_{i}"
 
 
 def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
@@ -267,6 +299,8 @@ def _new_variable(g, full, shape, dtype, initializer, trainable, collections=Non
         raise ValueError(f"Shape of a new variable ({full}) must be fully defined, but "
                          f"instead was None.")
     shape = tuple(int(n) for n in shape)
+    if isinstance(initializer, type):       # TF1 accepts the class: tf.zeros_initializer
+        initializer = initializer()
     init = initializer or _default_initializer(dtype)
     return Variable(None, trainable, collections, dtype=dtype, shape=shape, _full_name=full,
                     _init_fn=lambda: np.asarray(_call_initializer(init, shape, dtype),
