@@ -196,6 +196,7 @@ def _parse(proc):
     return lines
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="no /proc (Linux only)")
 def test_memory_flat_over_10000_eager_and_compiled_steps():
     clean, leaky = _memory_runs(0), _memory_runs(300)      # side by side: 2 cores
     clean, leaky = _parse(clean), _parse(leaky)
