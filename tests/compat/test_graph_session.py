@@ -353,3 +353,20 @@ def test_bad_input_gets_tensorflows_kind_of_error(name, program, error, pattern)
              "ValueError": ValueError, "RuntimeError": RuntimeError, "TypeError": TypeError}
     with pytest.raises(kinds[error], match=pattern):
         run_in_graph(tf, program)
+
+
+def any_eager_op(tf):
+    x = tf.placeholder(tf.float64, [None, 2])
+    y = tf.pad(x, [[1, 0], [0, 2]]) * tf.ones_like(tf.pad(x, [[1, 0], [0, 2]]))
+    g = tf.gradients(tf.reduce_sum(y * y), x)[0]
+    with tf.Session() as sess:
+        return sess.run([y, g], {x: np.array([[1.0, 2.0], [3.0, 4.0]])}) + [y.shape.as_list()]
+
+
+def test_minigrad_functions_without_a_tf1_spelling_are_graph_functions_too():
+    want, got = both(any_eager_op)
+    assert got[2] == want[2] == [None, 4]
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])
+    with pytest.raises(AttributeError, match="no attribute 'no_such_op'"):
+        mgtf.no_such_op

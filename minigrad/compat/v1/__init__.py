@@ -102,3 +102,35 @@ def get_collection(key, scope=None):
 
 def add_to_collection(name, value):
     get_default_graph().add_to_collection(name, value)
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None):
+    return ref.assign(value, name=name)
+
+
+def assign_add(ref, value, use_locking=None, name=None):
+    return ref.assign_add(value, name=name)
+
+
+def assign_sub(ref, value, use_locking=None, name=None):
+    return ref.assign_sub(value, name=name)
+
+
+_NOT_OPS = {"function", "trace", "init_scope"}
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def __getattr__(name):
+    """Any other public function of minigrad, as a graph function (`tf.<name>(...)` records
+    `mg.<name>(...)` as an Operation)."""
+    import minigrad as _mg
+    fn = getattr(_mg, name, None)
+    if fn is None or not callable(fn) or isinstance(fn, (type, _types.ModuleType)) or \
+            name.startswith("_") or name in _NOT_OPS:
+        raise AttributeError(f"module 'minigrad.compat.v1' has no attribute '{name}'")
+    graph_fn = _ops.wrap(fn, "".join(p.capitalize() for p in name.split("_")))
+    globals()[name] = graph_fn
+    return graph_fn
