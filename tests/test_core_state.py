@@ -217,3 +217,19 @@ def test_check_numerics_is_off_by_default_and_per_thread(numerics_on):
     assert np.isnan(out["y"]).all()
     mg.debugging.disable_check_numerics()
     assert np.isnan(mg.math.log(mg.constant([-1.0])).numpy()).all()
+
+
+def test_gradients_are_freed_without_the_cycle_collector():
+    import gc
+    import weakref
+    w = mg.Variable([1.0, 2.0])
+    gc.disable()
+    try:
+        with mg.GradientTape() as tape:
+            y = mg.reduce_sum(w * w)
+        grads = tape.gradient(y, [w])
+        ref = weakref.ref(grads[0])
+        del grads
+        assert ref() is None      # no reference cycle holds the step's gradients
+    finally:
+        gc.enable()

@@ -12,13 +12,15 @@ def flatten(x):
 
 def pack_like(structure, flat):
     """`structure` rebuilt with the leaves of `flat`, in `flatten`'s order."""
-    it = iter(flat)
+    return _pack(structure, iter(flat))
 
-    def pack(s):
-        if isinstance(s, (list, tuple)):
-            out = [pack(item) for item in s]
-            return type(s)(out) if not hasattr(s, "_fields") else type(s)(*out)
-        if isinstance(s, dict):
-            return {k: pack(s[k]) for k in s}
-        return next(it)
-    return pack(structure)
+
+def _pack(s, it):
+    # a module-level function, not a closure: a closure that calls itself is a reference cycle,
+    # and the gradients it returned would wait for the cycle collector
+    if isinstance(s, (list, tuple)):
+        out = [_pack(item, it) for item in s]
+        return type(s)(out) if not hasattr(s, "_fields") else type(s)(*out)
+    if isinstance(s, dict):
+        return {k: _pack(s[k], it) for k in s}
+    return next(it)
