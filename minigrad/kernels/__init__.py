@@ -2,9 +2,19 @@
 
 The ops reach them through `lazy(name)`, so `import minigrad` does not import numba (about a
 second); the first op that needs a kernel pays for it, and numba's on-disk cache makes the
-compilation itself a one-time cost.
+compilation itself a one-time cost. A damaged or unwritable cache costs a recompile and one
+KernelCacheWarning, never a crash (minigrad.kernels._cache, installed by `_CacheGuardHook`).
 """
 import importlib
+import sys
+
+# Kernel modules that `import minigrad` itself loads: plain numpy, so importing them must not
+# install the cache guard, which imports numba.
+_NUMBA_FREE = frozenset({"_cache", "rowwise"})
+
+
+class KernelCacheWarning(RuntimeWarning):
+    """numba's on-disk cache of a kernel could not be read or written: it was recompiled."""
 
 
 class _LazyModule:
@@ -21,3 +31,26 @@ class _LazyModule:
 
 def lazy(name):
     return _LazyModule(name)
+
+
+class _CacheGuardHook:
+    """An import hook that finds nothing: asked for a numba kernel module, by any route (lazy(),
+    `from minigrad.kernels import x`, `import minigrad.kernels.x`), it first installs the cache
+    guard, because numba picks a function's cache when its decorator runs, at import."""
+
+    minigrad_kernels_guard = True
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        package, _, module = name.rpartition(".")
+        if package == __name__ and module not in _NUMBA_FREE:
+            from minigrad.kernels import _cache
+            _cache.install()
+        return None
+
+
+# first in line, so that it runs before the finder that loads the module; it stays there,
+# a no-op once installed, since removing a finder while the import system loops over
+# sys.meta_path would make that loop skip the next finder
+if not any(getattr(f, "minigrad_kernels_guard", False) for f in sys.meta_path):
+    sys.meta_path.insert(0, _CacheGuardHook)
