@@ -189,3 +189,18 @@ def test_no_writable_cache_directory_compiles_with_one_warning(tmp_path):
     prefix = _as_nobody()
     hits, warned = _run(_env(home="/nonexistent"), prefix=prefix)
     assert hits == 0 and len(warned) == 1 and "no writable cache directory" in warned[0]
+
+
+def test_the_index_stamp_covers_every_kernel_module(tmp_path):
+    """A kernel inlines helpers from sibling modules: an edit to any module must invalidate."""
+    from minigrad.kernels import _cache
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    before = _cache.package_stamp(str(tmp_path))
+    (tmp_path / "b.py").write_text("y = 22\n")
+    assert _cache.package_stamp(str(tmp_path)) != before
+    import minigrad.kernels.optim as optim          # a kernel module: its functions' caches
+    disp = next(v for v in vars(optim).values() if hasattr(v, "_cache") and
+                hasattr(v._cache, "_cache_file"))
+    names = [entry[0] for entry in disp._cache._cache_file._source_stamp[1]]
+    assert "rnn_math.py" in names and "optim.py" in names

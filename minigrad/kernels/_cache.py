@@ -25,8 +25,14 @@ only; other numba functions in the process keep numba's behaviour):
 An index numba itself treats as stale (another numba version, an edited source file) is an
 ordinary miss: numba recompiles and overwrites it, with no warning here either.
 
+numba stamps an index with its own source file only, but a kernel inlines helpers from other
+kernel modules (rnn_math's exp/tanh, rnn_common's masking): an edit there would leave every
+cached kernel that inlined the old helper in use. Here the stamp covers every module of the
+package, so an edit to any of them recompiles the kernels.
+
 One warning per cache directory and process, however many kernels fail there.
 """
+import os
 import warnings
 
 from numba.core import config
@@ -78,8 +84,29 @@ def _describe(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
+def package_stamp(directory=os.path.dirname(os.path.abspath(__file__))):
+    """(name, mtime, size) of every module of the kernels package, for the index stamp."""
+    out = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".py"):
+            st = os.stat(os.path.join(directory, name))
+            out.append((name, st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+_PACKAGE_STAMP = []        # computed once per process, on the first kernel
+
+
 class _GuardedCache(FunctionCache):
-    """numba's FunctionCache, but a failed load recompiles and a failed save is skipped."""
+    """numba's FunctionCache, but a failed load recompiles and a failed save is skipped, and
+    the index's stamp covers the whole kernels package."""
+
+    def __init__(self, py_func):
+        super().__init__(py_func)
+        if not _PACKAGE_STAMP:
+            _PACKAGE_STAMP.append(package_stamp())
+        stamp = self._cache_file._source_stamp
+        self._cache_file._source_stamp = (stamp, _PACKAGE_STAMP[0])
 
     def load_overload(self, sig, target_context):
         try:
