@@ -17,6 +17,7 @@ import threading
 
 import numpy as np
 
+from minigrad.compat.v1.runtime import default_session_for
 from minigrad.core import Tensor as EagerTensor, TensorShape, as_dtype, state
 from minigrad.core.function import _Tracer
 from minigrad.core.nest import flatten, pack_like
@@ -180,7 +181,6 @@ class Operation:
         graph._add(self)
 
     def run(self, feed_dict=None, session=None):
-        from minigrad.compat.v1.session import default_session_for
         default_session_for(self, "run", session).run(self, feed_dict)
 
     @property
@@ -229,8 +229,12 @@ class Tensor:
         return None if self._shape is None else len(self._shape)
 
     def eval(self, feed_dict=None, session=None):
-        from minigrad.compat.v1.session import default_session_for
         return default_session_for(self, "eval", session).run(self, feed_dict)
+
+    def _substitute(self, fn):
+        """What stands for this Tensor when its op's function runs: fn(self) (a Variable
+        gives its handle)."""
+        return fn(self)
 
     def consumers(self):
         return [op for op in self.graph._ops if any(t is self for t in op.inputs)]
@@ -400,9 +404,8 @@ def _stand_in_run(op, k):
     args, kwargs = substitute([list(op.args), dict(op.kwargs)],
                               lambda t: EagerTensor(t._stand_ins[k]))
     tracer = _Tracer(op.name, first=(k == 0))
-    from minigrad.compat.v1.variables import graph_variable_creator
     with np.errstate(all="ignore"), state.init_scope(), \
-            state.variable_creator_scope(graph_variable_creator(graph)):
+            state.variable_creator_scope(variable_creator(graph)):
         old = state.set_tracer(tracer)
         try:
             result = op.fn(*args, **kwargs)
@@ -438,15 +441,11 @@ def _static_shape(op, a, b):
 
 
 def substitute(structure, fn):
-    """`structure` with every graph Tensor t replaced by fn(t) (lists, tuples, dicts,
-    namedtuples kept)."""
-    from minigrad.compat.v1.variables import Variable
-
+    """`structure` with every graph Tensor t replaced by fn(t) (a Variable by its handle;
+    lists, tuples, dicts, namedtuples kept)."""
     def sub(s):
-        if isinstance(s, Variable):
-            return s.handle
         if isinstance(s, Tensor):
-            return fn(s)
+            return s._substitute(fn)
         if isinstance(s, (list, tuple)):
             out = [sub(v) for v in s]
             return type(s)(*out) if hasattr(s, "_fields") else type(s)(out)
@@ -454,3 +453,20 @@ def substitute(structure, fn):
             return {k: sub(v) for k, v in s.items()}
         return s
     return sub(structure)
+
+
+def variable_creator(graph):
+    """How a layer called inside an op's stand-in run makes its weights: set by variables.py
+    (graph variables named by the variable scope), the layer below it cannot import it."""
+    return _creator_factory[0](graph)
+
+
+_creator_factory = [None]
+
+
+def group(*inputs, name=None):
+    """An Operation that runs all of `inputs` (TF's tf.group)."""
+    g = get_default_graph()
+    ops = [x.op if isinstance(x, Tensor) else x for x in inputs]
+    return Operation(g, "NoOp", g.unique_name(name or "group_deps"), None, (), {},
+                     control_inputs=ops)

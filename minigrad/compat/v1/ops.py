@@ -9,7 +9,9 @@ import functools
 import numpy as np
 
 import minigrad as mg
-from minigrad.compat.v1.graph import Operation, Tensor, get_default_graph, make_op
+from minigrad.compat.v1.graph import (Operation, Tensor, get_default_graph, group,  # noqa: F401
+                                      make_op)
+from minigrad.compat.v1.runtime import current_run
 from minigrad.core import apply, as_dtype, float32
 from minigrad.core.function import record_effect
 from minigrad.ops import array as array_ops, random as random_ops
@@ -88,14 +90,6 @@ def constant(value, dtype=None, shape=None, name="Const"):
     return make_op("Const", lambda: mg.constant(value, dtype=dtype, shape=shape), name=name)
 
 
-def group(*inputs, name=None):
-    """An Operation that runs all of `inputs` (TF's tf.group)."""
-    g = get_default_graph()
-    ops = [x.op if isinstance(x, Tensor) else x for x in inputs]
-    return Operation(g, "NoOp", g.unique_name(name or "group_deps"), None, (), {},
-                     control_inputs=ops)
-
-
 def no_op(name=None):
     return group(name=name or "NoOp")
 
@@ -123,7 +117,6 @@ def gradients(ys, xs, grad_ys=None, name="gradients", stop_gradients=None, **kwa
 
 
 def _gradients_body(ys, xs, grad_ys):
-    from minigrad.compat.v1.session import current_run
     run = current_run()
     if run is None:             # building the graph: shapes only
         return [mg.zeros_like(x) if not isinstance(x, mg.Variable) else

@@ -13,64 +13,17 @@ that do not depend on them, so `sess.run([cost, train])` gives the cost before t
 the lectures print it.
 """
 import contextlib
-import threading
 
 import numpy as np
 
 from minigrad.compat.v1.graph import Operation, Tensor, get_default_graph, substitute
+from minigrad.compat.v1.runtime import (Run, current_run, default_session,  # noqa: F401
+                                        default_session_for, get_default_session)
 from minigrad.compat.v1.variables import Variable, _AssignResult
 from minigrad.core import GradientTape, Tensor as EagerTensor, as_dtype, state
 from minigrad.core.errors import FailedPreconditionError, InvalidArgumentError
 from minigrad.core.function import _Plan, _Tracer
 from minigrad.core.nest import flatten, pack_like
-
-
-class _Local(threading.local):
-    def __init__(self):
-        self.sessions = []      # default sessions, innermost last
-        self.run = None         # the _Run in progress in this thread
-
-
-_local = _Local()
-
-
-def current_run():
-    """The Session.run being traced in this thread (None outside one, e.g. while the graph is
-    being built)."""
-    return _local.run
-
-
-def get_default_session():
-    return _local.sessions[-1] if _local.sessions else None
-
-
-def default_session_for(item, what, session=None):
-    sess = session or get_default_session()
-    if sess is None:
-        raise ValueError(f"Cannot {what} {getattr(item, 'name', item)}: no default session is "
-                         f"registered. Use `with sess.as_default()` or pass an explicit "
-                         f"session: `{what}(session=sess)`")
-    if sess.graph is not item.graph:
-        raise ValueError(f"Cannot use the given session to {what} {item.name}: the item is "
-                         f"not in the session's graph")
-    return sess
-
-
-class _Run:
-    def __init__(self, session, tape):
-        self.session, self.tape = session, tape
-
-
-class _DefaultSession:
-    def __init__(self, session):
-        self.session = session
-
-    def __enter__(self):
-        _local.sessions.append(self.session)
-        return self.session
-
-    def __exit__(self, *exc):
-        _local.sessions.remove(self.session)
 
 
 class Session:
@@ -87,7 +40,7 @@ class Session:
 
     # --- context --------------------------------------------------------------------------
     def as_default(self):
-        return _DefaultSession(self)
+        return default_session(self)
 
     def __enter__(self):
         self._default = self.as_default()
@@ -146,9 +99,8 @@ class Session:
         sources = _gradient_sources(ops)
         tape = GradientTape(persistent=True) if sources else None
         old = state.set_tracer(tracer)
-        _local.run = _Run(self, tape)
         try:
-            with (tape if tape is not None else contextlib.nullcontext()):
+            with Run(self, tape), (tape if tape is not None else contextlib.nullcontext()):
                 for t in feeds:
                     if t in sources:
                         tape.watch(values[t])
@@ -156,7 +108,6 @@ class Session:
                     _evaluate(op, values, feeds, sources, tape)
         finally:
             state.set_tracer(old)
-            _local.run = None
         outs = [_value_of(t, values) for t in targets]
         plan = _Plan(tracer, [values[t]._id for t in feeds], outs)
         plan.reads, plan.initializes = reads, initializes
@@ -236,7 +187,7 @@ class InteractiveSession(Session):
         self._default.__enter__()
 
     def close(self):
-        if self._default is not None and self in _local.sessions:
+        if self._default is not None and get_default_session() is self:
             self._default.__exit__()
         super().close()
 

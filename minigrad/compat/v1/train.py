@@ -9,6 +9,7 @@ variables) + `apply_gradients` (one Operation calling the session's optimizer on
 from minigrad import train as eager_train
 from minigrad.compat.v1.graph import get_default_graph, make_op
 from minigrad.compat.v1.ops import gradients
+from minigrad.compat.v1.runtime import current_run
 from minigrad.compat.v1.variables import (GLOBAL_STEP, GLOBAL_VARIABLES, Variable,
                                           trainable_variables)
 
@@ -51,7 +52,6 @@ class Optimizer:
         return self.apply_gradients(grads_and_vars, global_step, name)
 
     def _apply_body(self, grads, handles, step):
-        from minigrad.compat.v1.session import current_run
         session = current_run().session
         opt = session._optimizers.get(self)
         if opt is None:

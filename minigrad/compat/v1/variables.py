@@ -14,7 +14,11 @@ reuse=True.
 """
 import numpy as np
 
-from minigrad.compat.v1.graph import Operation, Tensor, get_default_graph, graph_of, make_op
+import minigrad as mg
+from minigrad.compat.v1 import graph as graph_mod
+from minigrad.compat.v1.graph import (Operation, Tensor, get_default_graph, graph_of, group,
+                                      make_op)
+from minigrad.compat.v1.runtime import current_run, default_session_for
 from minigrad.core import Variable as EagerVariable, as_dtype, float32, state
 from minigrad.core.function import record_effect
 
@@ -51,13 +55,13 @@ class Variable(Tensor):
         if _init_fn is None and callable(initial_value) and not isinstance(initial_value, Tensor):
             initial_value = initial_value()
         if _init_fn is None and not isinstance(initial_value, Tensor):
-            from minigrad.compat.v1.ops import constant
+            value = initial_value
             with graph.name_scope(name + "/"):
-                initial_value = constant(initial_value, dtype=dtype, name="initial_value")
+                initial_value = make_op("Const", lambda: mg.constant(value, dtype=dtype),
+                                        name="initial_value")
         if isinstance(initial_value, Tensor) and dtype is not None and \
                 as_dtype(dtype) != initial_value.dtype:
-            from minigrad.compat.v1.ops import cast
-            initial_value = cast(initial_value, dtype)
+            initial_value = make_op("Cast", mg.cast, (initial_value, dtype))
         self._init_shape(graph, name, initial_value, shape, dtype, _init_fn)
         self.trainable = bool(trainable)
         self.initial_value = initial_value if isinstance(initial_value, Tensor) else None
@@ -92,8 +96,7 @@ class Variable(Tensor):
         return self
 
     def read_value(self):
-        from minigrad.compat.v1.ops import identity
-        return identity(self)
+        return make_op("Identity", mg.identity, (self,), name=self.op.name + "/read")
 
     def assign(self, value, use_locking=None, name=None, read_value=True):
         return _assign_op(self, value, "Assign", lambda h, v: h.assign(v), name)
@@ -106,12 +109,13 @@ class Variable(Tensor):
 
     def load(self, value, session=None):
         """Write `value` into this variable's array in `session` (the default session)."""
-        from minigrad.compat.v1.session import default_session_for
         default_session_for(self, "load", session)._load(self, value)
 
     def eval(self, feed_dict=None, session=None):
-        from minigrad.compat.v1.session import default_session_for
         return default_session_for(self, "eval", session).run(self, feed_dict)
+
+    def _substitute(self, fn):
+        return self.handle
 
     def __repr__(self):
         return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}_ref>"
@@ -119,7 +123,6 @@ class Variable(Tensor):
 
 def _initialize(handle, value=None):
     """The initializer op's body, run inside a session (see Session: `current_run`)."""
-    from minigrad.compat.v1.session import current_run
     session, var = current_run().session, handle.graph_var
     if value is not None:
         var.handle.assign(value)            # replayed with the value's new draw by mg.function
@@ -335,6 +338,9 @@ def graph_variable_creator(graph):
     return create
 
 
+graph_mod._creator_factory[0] = graph_variable_creator
+
+
 # --- collections ------------------------------------------------------------------------------
 def global_variables(scope=None):
     return get_default_graph().get_collection(GLOBAL_VARIABLES, scope)
@@ -349,7 +355,6 @@ def local_variables(scope=None):
 
 
 def variables_initializer(var_list, name="init"):
-    from minigrad.compat.v1.ops import group
     return group(*[v.initializer for v in var_list], name=name)
 
 
