@@ -1,9 +1,12 @@
-"""The recorded graph as a TensorFlow GraphDef (tensorboard's protos), for the Graphs tab.
+"""A graph as a TensorFlow GraphDef (tensorboard's protos), for the Graphs tab.
 
-One NodeDef per recorded node, named as the node (name_scope prefix included, so TensorBoard
-groups scopes), with its op type, its inputs ('name' or 'name:i') and attrs: `T` (the dtype),
-`_output_shapes`, and the op's simple attributes (axis, transpose_a, ...). Leaves become
-`VariableV2` nodes (Variables, by name) and `Const` nodes (constants), with `dtype` and `shape`.
+`graph_def(target)`: the graph recorded on a tape. One NodeDef per recorded node, named as the
+node (name_scope prefix included, so TensorBoard groups scopes), with its op type, its inputs
+('name' or 'name:i') and attrs: `T` (the dtype), `_output_shapes`, and the op's simple
+attributes (axis, transpose_a, ...). Leaves become `VariableV2` nodes (Variables, by name) and
+`Const` nodes (constants), with `dtype` and `shape`.
+
+`graph_def_of_graph(graph)`: a TF1 graph (minigrad.compat.v1), one NodeDef per Operation.
 """
 import numpy as np
 
@@ -13,7 +16,8 @@ from minigrad.graph.walk import collect, tensor_label
 _DTYPES = {"float16": "DT_HALF", "float32": "DT_FLOAT", "float64": "DT_DOUBLE",
            "int8": "DT_INT8", "int16": "DT_INT16", "int32": "DT_INT32", "int64": "DT_INT64",
            "uint8": "DT_UINT8", "uint16": "DT_UINT16", "bool": "DT_BOOL",
-           "complex64": "DT_COMPLEX64", "complex128": "DT_COMPLEX128"}
+           "complex64": "DT_COMPLEX64", "complex128": "DT_COMPLEX128",
+           "object": "DT_STRING"}        # TF1 graph mode: serialized Summary protos
 
 
 def graph_def(target):
@@ -29,6 +33,49 @@ def graph_def(target):
         inputs = [_input_name(t, names) for t in op.inputs]
         nodes.append(_op_node(name, op, inputs))
     return graph_pb2.GraphDef(node=nodes)
+
+
+def graph_def_of_graph(graph):
+    """A GraphDef of a TF1 graph (minigrad.compat.v1's Graph, read through the TF1 interface:
+    `get_operations()`, each Operation's name, type, inputs, control_inputs and outputs).
+
+    One NodeDef per Operation, in creation order: inputs as 'name' or 'name:i', then the
+    variables the call reads without taking them as inputs (a cell's weights), then control
+    inputs as '^name'. Attrs: `_output_shapes` (static shapes, -1 where unknown, as TF's
+    `as_graph_def(add_shapes=True)`), `dtype` and `shape` for source ops (no inputs), else `T`,
+    the type of the first input that is not a string.
+    """
+    from tensorboard.compat.proto import graph_pb2
+    ops = graph.get_operations()
+    used, names = {}, {}
+    for op in ops:             # first all names: a layer's variables are made after its op
+        names[id(op)] = _unique(op.name, used)
+    nodes = [_graph_node(op, names) for op in ops]
+    return graph_pb2.GraphDef(node=nodes)
+
+
+def _graph_node(op, names):
+    from tensorboard.compat.proto import node_def_pb2
+
+    def ref(t):
+        base = names[id(t.op)]
+        return base if t.value_index == 0 else f"{base}:{t.value_index}"
+    inputs = [ref(t) for t in op.inputs]
+    inputs += [ref(v) for v in getattr(op, "reads", ()) if not any(v is t for t in op.inputs)]
+    inputs += ["^" + names[id(c)] for c in op.control_inputs]
+    return node_def_pb2.NodeDef(name=names[id(op)], op=op.type, input=inputs,
+                                attr=_graph_attrs(op))
+
+
+def _graph_attrs(op):
+    attr = {"_output_shapes": _shapes_attr([t.shape.dims for t in op.outputs])}
+    if not op.inputs and op.outputs:
+        attr["dtype"] = _dtype_attr(op.outputs[0].dtype.np)
+        attr["shape"] = _shape_attr(op.outputs[0].shape.dims)
+    typed = [t for t in op.inputs if t.dtype.np.kind != "O"]
+    if typed:
+        attr["T"] = _dtype_attr(typed[0].dtype.np)
+    return attr
 
 
 def _leaf_name(t):
@@ -72,9 +119,12 @@ def _dtype_attr(dtype):
 
 
 def _shape_proto(shape):
+    """A static shape: None for an unknown rank, None dims unknown (-1, as TF writes them)."""
     from tensorboard.compat.proto import tensor_shape_pb2
-    return tensor_shape_pb2.TensorShapeProto(
-        dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=int(n)) for n in shape])
+    if shape is None:
+        return tensor_shape_pb2.TensorShapeProto(unknown_rank=True)
+    return tensor_shape_pb2.TensorShapeProto(dim=[
+        tensor_shape_pb2.TensorShapeProto.Dim(size=-1 if n is None else int(n)) for n in shape])
 
 
 def _shape_attr(shape):

@@ -40,13 +40,13 @@ def tensorboard_modules():
 class SummaryWriter:
     """Writes one event file in `logdir`. Make it the default with `with w.as_default():`."""
 
-    def __init__(self, logdir, filename_suffix=""):
+    def __init__(self, logdir, filename_suffix="", caller="create_file_writer"):
         self._tb = tensorboard_modules()
         self.logdir = os.fspath(logdir)
         name = "events.out.tfevents.%010d.%s.%s.%s%s" % (
             time.time(), socket.gethostname(), os.getpid(), next(_uid), filename_suffix or "")
         self.path = os.path.join(self.logdir, name)
-        self._file = _open_in(self.logdir, self.path)
+        self._file = _open_in(self.logdir, self.path, caller)
         self._records = self._tb["RecordWriter"](self._file)
         self.write_event(self._tb["event_pb2"].Event(wall_time=time.time(),
                                                      file_version="brain.Event:2"))
@@ -85,12 +85,12 @@ class SummaryWriter:
         return f"<mg.summary writer {state} {self.path!r}>"
 
 
-def _open_in(logdir, path):
+def _open_in(logdir, path, caller):
     try:
         os.makedirs(logdir, exist_ok=True)
         return open(path, "wb")
     except OSError as e:
-        raise type(e)(e.errno, f"create_file_writer: cannot write TensorBoard logs to "
+        raise type(e)(e.errno, f"{caller}: cannot write TensorBoard logs to "
                                f"'{logdir}': {e.strerror}") from None
 
 
