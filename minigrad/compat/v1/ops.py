@@ -135,6 +135,8 @@ def _reachable_from(ys):
         if id(op) in seen:
             continue
         seen[id(op)] = True
+        if op.type == "StopGradient":      # TF: no gradient through it (None, not zeros)
+            continue
         for t in list(op.inputs) + list(op.reads):
             found.add(id(t))
             stack.append(t.op)
