@@ -46,3 +46,31 @@ class TruncatedNormal(_Random):
 
     def forward(self, shape):
         return truncated_normal_array(self._shape(shape), 0.0, 1.0, self.rng, self.dtype)
+
+
+@register
+class Multinomial(_Random):
+    """y[b, :] = `num_samples` class indices drawn from softmax(logits[b]); no gradient.
+
+    As TF's CPU kernel (core/kernels/multinomial_op.cc): per row, the running sum of
+    exp(logit - max) over the finite logits (in float64, unnormalized), then for each sample a
+    uniform times the row's total located with upper_bound (np.searchsorted side="right")."""
+    tf_name = "random.categorical"
+
+    def forward(self, logits):
+        x = np.asarray(logits, np.float64)
+        if x.ndim != 2:
+            raise ValueError(f"multinomial: logits should be a matrix, got shape {x.shape}")
+        if x.shape[1] == 0:
+            raise ValueError("multinomial: num_classes should be positive, got 0")
+        finite = np.isfinite(x)
+        row_max = np.where(finite, x, -np.inf).max(axis=1, keepdims=True)
+        row_max = np.where(np.isfinite(row_max), row_max, np.finfo(np.float64).min)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mass = np.where(finite, np.exp(x - row_max), 0.0)
+        cdf = np.cumsum(mass, axis=1)
+        u = self.rng.random((x.shape[0], int(self.num_samples))) * cdf[:, -1:]
+        out = np.empty(u.shape, self.dtype)
+        for b in range(x.shape[0]):
+            out[b] = np.searchsorted(cdf[b], u[b], side="right")
+        return out
