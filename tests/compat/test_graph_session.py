@@ -370,3 +370,21 @@ def test_minigrad_functions_without_a_tf1_spelling_are_graph_functions_too():
     np.testing.assert_array_equal(got[1], want[1])
     with pytest.raises(AttributeError, match="no attribute 'no_such_op'"):
         mgtf.no_such_op
+
+
+def scalar_feeds_and_case_insensitive_names(tf):
+    c = tf.placeholder(tf.float32, [], name="rate")
+    with tf.name_scope("Cost"):
+        a = tf.constant(1.0, name="x")
+    with tf.name_scope("cost"):
+        b = tf.constant(1.0, name="x")
+    d = tf.constant(2.0, name="x_1")
+    e = tf.constant(2.0, name="x")
+    with tf.Session() as sess:
+        out = sess.run(c * 2.0, {c: 0.5})
+    return out, type(out).__name__, [t.op.name for t in (a, b, d, e)]
+
+
+def test_scalar_feeds_stay_scalars_and_names_are_unique_ignoring_case():
+    want, got = both(scalar_feeds_and_case_insensitive_names)
+    assert got == want

@@ -47,12 +47,22 @@ class Graph:
 
     # --- names --------------------------------------------------------------------------
     def unique_name(self, name, mark_as_used=True):
-        """'name' the first time, then 'name_1', 'name_2', ... under the current name scope."""
+        """'name' the first time, then 'name_1', 'name_2', ... under the current name scope;
+        case-insensitive, and never a name already taken (TF's Graph.unique_name)."""
         full = "/".join(self._name_stack + [name]) if self._name_stack else name
-        n = self._names.get(full, 0)
+        key = full.lower()
+        n = self._names.get(key, 0)
         if mark_as_used:
-            self._names[full] = n + 1
-        return full if n == 0 else f"{full}_{n}"
+            self._names[key] = n + 1
+        if n == 0:
+            return full
+        base = key
+        while key in self._names:
+            key = f"{base}_{n}"
+            n += 1
+        if mark_as_used:
+            self._names[key] = 1
+        return f"{full}_{n - 1}"
 
     def name_scope(self, name):
         return _NameScope(self, name)

@@ -287,7 +287,7 @@ def _feed_value(t, value):
             d is not None and d != n for d, n in zip(t._shape, a.shape))):
         raise ValueError(f"Cannot feed value of shape {a.shape} for Tensor {t.name}, which "
                          f"has shape {tuple(t._shape)}")
-    return np.ascontiguousarray(a)
+    return np.require(a, requirements="C")     # (ascontiguousarray makes a 0-d value 1-d)
 
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
