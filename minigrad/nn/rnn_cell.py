@@ -330,9 +330,21 @@ class GRUCell(RNNCell):
         return y, h
 
 
+def _once(weights):
+    """Each weight once, in first-use order: a cell given twice ([cell] * n) shares one set of
+    weights, which an optimizer must update once per step."""
+    out, seen = [], set()
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
+
+
 class MultiRNNCell(RNNCell):
     """Cells stacked: layer k's output is layer k+1's input; the state is the tuple of the
-    layers' states; weights are the layers' lists concatenated."""
+    layers' states; weights are the layers' lists concatenated, each weight once (the same cell
+    object given for several layers shares its weights, as TF1's MultiRNNCell does)."""
 
     def __init__(self, cells, state_is_tuple=True):
         super().__init__()
@@ -362,11 +374,11 @@ class MultiRNNCell(RNNCell):
 
     @property
     def weights(self):
-        return [w for c in self._cells for w in c.weights]
+        return _once(w for c in self._cells for w in c.weights)
 
     @property
     def trainable_weights(self):
-        return [w for c in self._cells for w in c.trainable_weights]
+        return _once(w for c in self._cells for w in c.trainable_weights)
 
     def build_for(self, shape, dtype):
         if len(shape) != 2:
