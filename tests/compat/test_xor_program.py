@@ -37,7 +37,7 @@ def xor(tf, dtype="float32", steps=201, wide=False, sync=None):
 
 @pytest.mark.parametrize("wide", [False, True], ids=["xor", "xor_wide"])
 def test_xor_float64_same_run(wide):
-    want, got = run_both(xor, "float64", steps=1001, wide=wide)
+    want, got = run_both(xor, "float64", steps=10001, wide=wide)     # the deck's whole run
     np.testing.assert_allclose(got["costs"], want["costs"], rtol=1e-9)
     for w, g in zip(want["weights"], got["weights"]):
         np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)

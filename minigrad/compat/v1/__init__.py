@@ -34,6 +34,7 @@ from minigrad.compat.v1.variables import (AUTO_REUSE, Variable, VariableScope, g
 from minigrad.compat.v1 import ops as _ops
 from minigrad.compat.v1 import train as _train
 from minigrad.compat.v1 import initializers, layers, nn, summary  # noqa: E402
+from minigrad.compat.v1 import contrib  # noqa: E402
 
 
 def name_scope(name, default_name=None, values=None):

@@ -14,3 +14,5 @@ bias_add = wrap(mg.nn.bias_add, "BiasAdd")
 l2_loss = wrap(mg.nn.l2_loss, "L2Loss")
 
 # the recurrent part lives in minigrad/compat/v1/rnn.py
+from minigrad.compat.v1.rnn import (bidirectional_dynamic_rnn, dynamic_rnn, rnn_cell,  # noqa
+                                    static_bidirectional_rnn, static_rnn)

@@ -1,0 +1,242 @@
+"""tf.nn.dynamic_rnn / static_rnn and the TF1 cells in graph mode, against TensorFlow's own
+(tensorflow.compat.v1 in a tf.Graph): one program text per case, run by both engines from
+TF's initial weights (run_both copies them by order after checking every name and shape).
+
+Each case fetches the outputs, the final state and `tf.gradients` of a loss with respect to
+every trainable variable and the input. Tolerances: float64 1e-10 relative (the same
+formulas, summed in other orders: TF's matmuls vs minigrad's fused kernels), float32 TF's
+assertAllClose scale (rtol 1e-6 with atol 1e-6 for values near 0), raised to 2e-6 only where a
+case says why.
+"""
+import warnings
+
+import numpy as np
+import pytest
+
+from minigrad.testing.tf1_compare import assert_same_run, run_both
+
+B, T, I, H = 3, 5, 3, 4
+SEQ = [5, 0, 2]
+DTYPES = ["float32", "float64"]
+TOL = {"float32": (1e-6, 1e-6), "float64": (1e-10, 1e-12)}
+
+
+def make_cell(tf, kind):
+    rc = tf.nn.rnn_cell
+    if kind == "basic_rnn":
+        return rc.BasicRNNCell(H)
+    if kind == "basic_lstm":
+        return rc.BasicLSTMCell(H)
+    if kind == "lstm":
+        return rc.LSTMCell(H)
+    if kind == "lstm_peephole_proj":       # the step-by-step (composite) path
+        return rc.LSTMCell(H, use_peepholes=True, cell_clip=0.5, num_proj=2)
+    if kind == "gru":
+        return rc.GRUCell(H)
+    if kind == "multi":
+        return rc.MultiRNNCell([rc.BasicLSTMCell(H), rc.GRUCell(2), rc.BasicRNNCell(H)])
+    if kind == "multi_same":               # the deck's [cell] * n: one set of weights
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return rc.MultiRNNCell([rc.BasicLSTMCell(I)] * 2)
+    raise ValueError(kind)
+
+
+def leaves(s):
+    return [v for item in s for v in leaves(item)] if isinstance(s, (list, tuple)) else [s]
+
+
+def structure(s):
+    """A state's nesting, written the same for both engines: LSTMStateTuple(c, h) and
+    tuples kept, each tensor as its static shape."""
+    if isinstance(s, tuple) and hasattr(s, "_fields"):
+        return (type(s).__name__,) + tuple(structure(v) for v in s)
+    if isinstance(s, (list, tuple)):
+        return tuple(structure(v) for v in s)
+    return tuple(s.shape.as_list())
+
+
+def rnn_program(tf, kind, dtype, seq=None, time_major=False, fed_state=False, sync=None):
+    """dynamic_rnn on a fed input; a loss with a non-uniform cotangent on every output and
+    state; its gradients w.r.t. every variable, the input (and the fed initial state)."""
+    f = getattr(tf, dtype)
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (B, T, I)).astype(dtype)
+    X = tf.placeholder(f, [T, None, I] if time_major else [None, T, I], name="X")
+    cell = make_cell(tf, kind)
+    feed = {X: x.transpose(1, 0, 2) if time_major else x}
+    init = None
+    if fed_state:
+        init = tf.nn.rnn_cell.LSTMStateTuple(tf.placeholder(f, [None, H]),
+                                             tf.placeholder(f, [None, H]))
+        for p in init:
+            feed[p] = rng.uniform(-1, 1, (B, H)).astype(dtype)
+    outputs, state = tf.nn.dynamic_rnn(cell, X, sequence_length=seq, initial_state=init,
+                                       dtype=f, time_major=time_major)
+    fetched = [outputs] + leaves(state)
+    loss = sum(tf.reduce_sum(tf.square(v) * 0.5 + v * (k + 1.0) * 0.3)
+               for k, v in enumerate(fetched))
+    variables = tf.trainable_variables()
+    wrt = variables + [X] + (list(init) if fed_state else [])
+    grads = tf.gradients(loss, wrt)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sync(sess)
+        values, grad_values = sess.run([fetched, grads], feed)
+    return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
+            "state": structure(state), "shape": outputs.shape.as_list()}
+
+
+def check(want, got, dtype):
+    rtol, atol = TOL[dtype]
+    assert got["names"] == want["names"]
+    assert got["state"] == want["state"]
+    assert got["shape"] == want["shape"]
+    for w, g in zip(want["values"] + want["grads"], got["values"] + got["grads"]):
+        assert g.dtype == w.dtype
+    assert_same_run(want["values"], got["values"], rtol, atol, "values")
+    assert_same_run(want["grads"], got["grads"], rtol, atol, "grads")
+
+
+KINDS = ["basic_rnn", "basic_lstm", "lstm", "lstm_peephole_proj", "gru", "multi", "multi_same"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_dynamic_rnn_cells(kind, dtype):
+    want, got = run_both(rnn_program, kind, dtype)
+    check(want, got, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["basic_lstm", "gru", "lstm_peephole_proj", "multi"])
+def test_dynamic_rnn_sequence_length(kind, dtype):
+    """Ragged lengths with a 0: zero outputs past each row's end, the state kept."""
+    want, got = run_both(rnn_program, kind, dtype, seq=SEQ)
+    check(want, got, dtype)
+
+
+@pytest.mark.parametrize("kind", ["basic_rnn", "basic_lstm", "multi"])
+def test_dynamic_rnn_time_major(kind):
+    want, got = run_both(rnn_program, kind, "float64", time_major=True, seq=SEQ)
+    check(want, got, "float64")
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dynamic_rnn_fed_initial_state(dtype):
+    """An LSTMStateTuple of placeholders as the initial state: its gradients too."""
+    want, got = run_both(rnn_program, "basic_lstm", dtype, fed_state=True)
+    check(want, got, dtype)
+    assert len(got["grads"]) == 2 + 1 + 2
+
+
+def static_program(tf, kind, dtype, seq=None, manual=False, sync=None):
+    """static_rnn over the unstacked steps (or the cell called step by step by hand, as the
+    deck's rnn_basics does); outputs, state and gradients."""
+    f = getattr(tf, dtype)
+    x = np.random.default_rng(2).uniform(-1, 1, (B, T, I)).astype(dtype)
+    X = tf.placeholder(f, [None, T, I])
+    steps = tf.unstack(X, axis=1)
+    cell = make_cell(tf, kind)
+    if manual:
+        state = cell.zero_state(tf.shape(X)[0], f)
+        outputs = []
+        for x_t in steps:
+            out, state = cell(x_t, state)
+            outputs.append(out)
+    else:
+        outputs, state = tf.nn.static_rnn(cell, steps, dtype=f, sequence_length=seq)
+    fetched = list(outputs) + leaves(state)
+    loss = sum(tf.reduce_sum(tf.square(v) * 0.5 + v * (k + 1.0) * 0.1)
+               for k, v in enumerate(fetched))
+    variables = tf.trainable_variables()
+    grads = tf.gradients(loss, variables + [X])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sync(sess)
+        values, grad_values = sess.run([fetched, grads], {X: x})
+    return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
+            "state": structure(state), "shape": outputs[-1].shape.as_list()}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["basic_rnn", "basic_lstm", "multi"])
+def test_static_rnn(kind, dtype):
+    want, got = run_both(static_program, kind, dtype)
+    check(want, got, dtype)
+
+
+def test_static_rnn_sequence_length():
+    want, got = run_both(static_program, "basic_lstm", "float64", seq=SEQ)
+    check(want, got, "float64")
+
+
+@pytest.mark.parametrize("kind", ["basic_rnn", "basic_lstm", "gru", "multi"])
+def test_cell_called_step_by_step(kind):
+    """`cell(x_t, state)` by hand from `zero_state(tf.shape(X)[0])`: one Operation per call,
+    the weights made on the first call and reused by the others, as TF's names say."""
+    want, got = run_both(static_program, kind, "float64", manual=True)
+    check(want, got, "float64")
+
+
+# --- one cell given twice: MultiRNNCell([cell] * n) ---------------------------------------------
+def shared_training_program(tf, steps=3, sync=None):
+    """The deck's `MultiRNNCell([cell] * 2)` trained by gradient descent: TF shares the cell's
+    weights between the layers (one kernel, one bias) and updates them once per step."""
+    x = np.random.default_rng(3).uniform(-1, 1, (B, T, I))
+    y = np.random.default_rng(4).uniform(-1, 1, (B, T, I))
+    X = tf.placeholder(tf.float64, [None, T, I])
+    Y = tf.placeholder(tf.float64, [None, T, I])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicLSTMCell(I)] * 2)
+    outputs, _ = tf.nn.dynamic_rnn(cell, X, dtype=tf.float64)
+    loss = tf.reduce_mean(tf.square(outputs - Y))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    losses = []
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sync(sess)
+        for _ in range(steps):
+            losses.append(sess.run([loss, train], {X: x, Y: y})[0])
+        variables = tf.trainable_variables()
+        weights = sess.run(variables)
+    return {"losses": losses, "weights": weights, "names": [v.name for v in variables],
+            "cell_weights": [v.name for v in cell.weights]}
+
+
+def test_multi_rnn_cell_same_cell_shares_and_updates_once():
+    want, got = run_both(shared_training_program)
+    names = ["rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel:0",
+             "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias:0"]
+    assert got["names"] == want["names"] == names
+    # TF's MultiRNNCell.weights repeats the shared cell's (layer by layer); minigrad lists
+    # each weight once, so an optimizer given cell.weights updates it once per step
+    assert want["cell_weights"] == names * 2
+    assert got["cell_weights"] == names
+    assert_same_run(want["losses"], got["losses"], 1e-10, 0, "losses")
+    assert_same_run(want["weights"], got["weights"], 1e-10, 1e-13, "weights")
+
+
+def test_eager_multi_rnn_cell_same_cell_lists_weights_once():
+    """minigrad's own MultiRNNCell: the shared cell's weights are listed once, so a
+    gradient-descent step subtracts lr * (the summed gradient of both layers) once."""
+    import minigrad as mg
+    cell = mg.nn.rnn_cell.BasicRNNCell(I)
+    stack = mg.nn.rnn_cell.MultiRNNCell([cell, cell])
+    x = mg.constant(np.random.default_rng(5).uniform(-1, 1, (B, T, I)))
+
+    def loss():
+        outputs, _ = mg.nn.dynamic_rnn(stack, x, dtype=mg.float64)
+        return mg.reduce_sum(mg.square(outputs))
+    loss()
+    assert [w.name for w in stack.weights] == [w.name for w in cell.weights]
+    assert len(stack.trainable_weights) == 2
+    before = [w.numpy().copy() for w in cell.weights]
+    with mg.GradientTape() as tape:
+        value = loss()
+    grads = [g.numpy() for g in tape.gradient(value, cell.weights)]
+    mg.train.GradientDescentOptimizer(0.1).minimize(loss, var_list=stack.trainable_weights)
+    lr = float(np.float32(0.1))       # TF's learning-rate tensor is float32, then cast
+    for w, b, g in zip(cell.weights, before, grads):
+        np.testing.assert_allclose(w.numpy(), b - lr * g, rtol=1e-12, atol=1e-15)
