@@ -281,7 +281,8 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
                              f"reuse=True or reuse=tf.AUTO_REUSE in VarScope?")
         if shape is not None and tuple(existing.shape.as_list()) != tuple(shape):
             raise ValueError(f"Trying to share variable {full}, but specified shape "
-                             f"{list(shape)} and found shape {existing.shape.as_list()}.")
+                             f"{tuple(int(n) for n in shape)} and found shape "
+                             f"{tuple(existing.shape.as_list())}.")
         return existing
     if scope.reuse is True:
         raise ValueError(f"Variable {full} does not exist, or was not created with "
