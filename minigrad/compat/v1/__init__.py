@@ -135,3 +135,20 @@ def __getattr__(name):
     graph_fn = _ops.wrap(fn, "".join(p.capitalize() for p in name.split("_")))
     globals()[name] = graph_fn
     return graph_fn
+
+
+# --- TF1 names from nn.py, initializers.py and losses.py --------------------------------------
+from minigrad.compat.v1 import losses  # noqa: E402
+from minigrad.compat.v1.initializers import (  # noqa: E402
+    constant_initializer, glorot_normal_initializer, glorot_uniform_initializer,
+    ones_initializer, orthogonal_initializer, random_normal_initializer,
+    random_uniform_initializer, truncated_normal_initializer, uniform_unit_scaling_initializer,
+    variance_scaling_initializer, zeros_initializer)
+from minigrad.compat.v1.nn import count_nonzero, multinomial, slice  # noqa: E402, A004
+
+random.categorical = nn.categorical
+random.multinomial = multinomial
+math.count_nonzero = count_nonzero
+math.in_top_k = nn.in_top_k
+GraphKeys.LOSSES = losses.LOSSES
+GraphKeys.REGULARIZATION_LOSSES = losses.REGULARIZATION_LOSSES
