@@ -216,7 +216,10 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
     u = random_uniform(shape, dtype=x.dtype, seed=seed)
     scale = 1 / (1 - rate) if not isinstance(rate, Tensor) else \
         divide(constant(1.0, dtype=x.dtype), 1 - rate)
-    return where(greater_equal(u, rate), x * scale, zeros_like(x), name=name)
+    out = where(greater_equal(u, rate), x * scale, zeros_like(x), name=name)
+    if x._shape is not None:         # as TF: ret.set_shape(x.get_shape()), also when a fed
+        out.set_shape(x._shape)      # keep_prob of unknown shape leaves the select's unknown
+    return out
 
 
 # --- the wrapped eager ops ---------------------------------------------------------------------
