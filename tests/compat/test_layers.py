@@ -257,3 +257,13 @@ def test_unsupported_arguments_say_so():
             mg_layers.fully_connected(x, 3, normalizer_fn=lambda t: t)
         with pytest.raises(NotImplementedError, match="kernel_constraint"):
             mg_tf.layers.dense(x, 3, kernel_constraint=lambda t: t)
+
+
+def test_contrib_layers_namespace():
+    contrib = mg_tf.contrib.layers
+    assert contrib.fully_connected is mg_layers.fully_connected
+    assert contrib.xavier_initializer is mg_tf.initializers.xavier_initializer
+    g, x = _fc_graph()
+    with g.as_default():
+        y = contrib.linear(contrib.flatten(mg_tf.reshape(x, [-1, 30, 10])), 4)
+        assert y.shape.as_list() == [None, 4] and y.name == "fully_connected/BiasAdd:0"

@@ -18,3 +18,6 @@ seq2seq = types.SimpleNamespace(sequence_loss=_rnn.sequence_loss)
 
 # --- tf.contrib.layers ------------------------------------------------------------------------
 # (fully_connected, xavier_initializer, ...) is added here, as `layers = ...`, by its owner.
+from minigrad.compat.v1 import layers as _layers  # noqa: E402
+
+layers = _layers.contrib_layers

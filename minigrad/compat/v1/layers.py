@@ -18,6 +18,8 @@ Names and reuse follow tf_keras/src/legacy_tf_layers/base.py (`Layer.__init__`, 
 `fully_connected` opens `variable_scope(scope, default_name="fully_connected", reuse=reuse)`
 and names its variables `weights` and `biases`; its defaults are relu and xavier_initializer.
 """
+import types
+
 import numpy as np
 
 from minigrad.compat.v1 import initializers as _init
@@ -307,4 +309,26 @@ def l2_regularizer(scale, scope=None):
     return l2
 
 
-__all__ = ["Layer", "Dense", "dense", "dropout", "flatten"]
+def _contrib_flatten(inputs, outputs_collections=None, scope=None):
+    """tf.contrib.layers.flatten: [batch, ...] -> [batch, product of the rest]."""
+    inputs = _graph_tensor(inputs)
+    with inputs.graph.as_default(), inputs.graph.name_scope(scope or "Flatten"):
+        out = flatten(inputs)
+    for c in _as_list(outputs_collections):
+        inputs.graph.add_to_collection(c, out)
+    return out
+
+
+def linear(inputs, num_outputs, **kwargs):
+    """tf.contrib.layers.linear: fully_connected with no activation."""
+    return fully_connected(inputs, num_outputs, activation_fn=None, **kwargs)
+
+
+# what `tf.contrib.layers` holds (contrib/layers/__init__.py's names that the lectures use)
+contrib_layers = types.SimpleNamespace(
+    fully_connected=fully_connected, linear=linear, flatten=_contrib_flatten,
+    l2_regularizer=l2_regularizer, xavier_initializer=_init.xavier_initializer,
+    xavier_initializer_conv2d=_init.xavier_initializer_conv2d,
+    variance_scaling_initializer=_init.contrib_variance_scaling_initializer)
+
+__all__ = ["Layer", "Dense", "dense", "dropout", "flatten", "contrib_layers"]
