@@ -152,3 +152,4 @@ math.count_nonzero = count_nonzero
 math.in_top_k = nn.in_top_k
 GraphKeys.LOSSES = losses.LOSSES
 GraphKeys.REGULARIZATION_LOSSES = losses.REGULARIZATION_LOSSES
+arg_max, arg_min = argmax, argmin          # TF1's older names (tf.arg_max(x, dimension))
