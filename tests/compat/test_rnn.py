@@ -1,6 +1,7 @@
 """tf.nn.dynamic_rnn / static_rnn and the TF1 cells in graph mode, against TensorFlow's own
-(tensorflow.compat.v1 in a tf.Graph): one program text per case, run by both engines from
-TF's initial weights (run_both copies them by order after checking every name and shape).
+(tensorflow.compat.v1 in a tf.Graph): one program text per case, run by both engines from one
+seeded start (tests/compat/_rnn_support.py: loaded into TF's variables, then copied by order to
+minigrad's after every name and shape is checked).
 
 Each case fetches the outputs, the final state and `tf.gradients` of a loss with respect to
 every trainable variable and the input. Tolerances: float64 1e-10 relative (the same
@@ -13,7 +14,8 @@ import warnings
 import numpy as np
 import pytest
 
-from minigrad.testing.tf1_compare import assert_same_run, run_both
+from minigrad.testing.tf1_compare import assert_same_run
+from tests.compat._rnn_support import run_both_fixed
 
 B, T, I, H = 3, 5, 3, 4
 SEQ = [5, 0, 2]
@@ -104,7 +106,7 @@ KINDS = ["basic_rnn", "basic_lstm", "lstm", "lstm_peephole_proj", "gru", "multi"
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_dynamic_rnn_cells(kind, dtype):
-    want, got = run_both(rnn_program, kind, dtype)
+    want, got = run_both_fixed(rnn_program, kind, dtype)
     check(want, got, dtype)
 
 
@@ -112,20 +114,20 @@ def test_dynamic_rnn_cells(kind, dtype):
 @pytest.mark.parametrize("kind", ["basic_lstm", "gru", "lstm_peephole_proj", "multi"])
 def test_dynamic_rnn_sequence_length(kind, dtype):
     """Ragged lengths with a 0: zero outputs past each row's end, the state kept."""
-    want, got = run_both(rnn_program, kind, dtype, seq=SEQ)
+    want, got = run_both_fixed(rnn_program, kind, dtype, seq=SEQ)
     check(want, got, dtype)
 
 
 @pytest.mark.parametrize("kind", ["basic_rnn", "basic_lstm", "multi"])
 def test_dynamic_rnn_time_major(kind):
-    want, got = run_both(rnn_program, kind, "float64", time_major=True, seq=SEQ)
+    want, got = run_both_fixed(rnn_program, kind, "float64", time_major=True, seq=SEQ)
     check(want, got, "float64")
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_dynamic_rnn_fed_initial_state(dtype):
     """An LSTMStateTuple of placeholders as the initial state: its gradients too."""
-    want, got = run_both(rnn_program, "basic_lstm", dtype, fed_state=True)
+    want, got = run_both_fixed(rnn_program, "basic_lstm", dtype, fed_state=True)
     check(want, got, dtype)
     assert len(got["grads"]) == 2 + 1 + 2
 
@@ -162,12 +164,12 @@ def static_program(tf, kind, dtype, seq=None, manual=False, sync=None):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["basic_rnn", "basic_lstm", "multi"])
 def test_static_rnn(kind, dtype):
-    want, got = run_both(static_program, kind, dtype)
+    want, got = run_both_fixed(static_program, kind, dtype)
     check(want, got, dtype)
 
 
 def test_static_rnn_sequence_length():
-    want, got = run_both(static_program, "basic_lstm", "float64", seq=SEQ)
+    want, got = run_both_fixed(static_program, "basic_lstm", "float64", seq=SEQ)
     check(want, got, "float64")
 
 
@@ -175,7 +177,7 @@ def test_static_rnn_sequence_length():
 def test_cell_called_step_by_step(kind):
     """`cell(x_t, state)` by hand from `zero_state(tf.shape(X)[0])`: one Operation per call,
     the weights made on the first call and reused by the others, as TF's names say."""
-    want, got = run_both(static_program, kind, "float64", manual=True)
+    want, got = run_both_fixed(static_program, kind, "float64", manual=True)
     check(want, got, "float64")
 
 
@@ -206,7 +208,7 @@ def shared_training_program(tf, steps=3, sync=None):
 
 
 def test_multi_rnn_cell_same_cell_shares_and_updates_once():
-    want, got = run_both(shared_training_program)
+    want, got = run_both_fixed(shared_training_program)
     names = ["rnn/multi_rnn_cell/cell_0/basic_lstm_cell/kernel:0",
              "rnn/multi_rnn_cell/cell_0/basic_lstm_cell/bias:0"]
     assert got["names"] == want["names"] == names
@@ -240,3 +242,233 @@ def test_eager_multi_rnn_cell_same_cell_lists_weights_once():
     lr = float(np.float32(0.1))       # TF's learning-rate tensor is float32, then cast
     for w, b, g in zip(cell.weights, before, grads):
         np.testing.assert_allclose(w.numpy(), b - lr * g, rtol=1e-12, atol=1e-15)
+
+
+# --- variable names: TF1's scoping rules ---------------------------------------------------------
+def _x(tf, depth=I):
+    return tf.placeholder(tf.float32, [None, T, depth])
+
+
+def _two_scopes(tf):
+    x = _x(tf)
+    for name in ("a", "b"):
+        with tf.variable_scope(name):
+            tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), x, dtype=tf.float32)
+
+
+def _reused_scope(tf):
+    x = _x(tf)
+    with tf.variable_scope("model") as scope:
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(H), x, dtype=tf.float32)
+    with tf.variable_scope(scope, reuse=True):       # a second cell on the same weights
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(H), x, dtype=tf.float32)
+
+
+def _cells_by_hand(tf):
+    steps = tf.unstack(_x(tf), axis=1)
+    with tf.variable_scope("outer"):
+        cell = tf.nn.rnn_cell.BasicRNNCell(H)
+        out, state = cell(steps[0], cell.zero_state(tf.shape(steps[0])[0], tf.float32))
+        out, state = cell(steps[1], state)                       # the same weights
+        out, state = tf.nn.rnn_cell.BasicRNNCell(H)(steps[2], state)   # basic_rnn_cell_1
+        for _ in range(2):
+            out, state = tf.nn.rnn_cell.BasicRNNCell(H, name="foo")(steps[3], state)
+
+
+def _cell_then_dynamic_rnn(tf):
+    x = _x(tf)
+    cell = tf.nn.rnn_cell.BasicRNNCell(H)
+    cell(x[:, 0], cell.zero_state(2, tf.float32))      # the cell keeps its first scope
+    tf.nn.dynamic_rnn(cell, x, dtype=tf.float32)
+
+
+def _multi_dropout(tf):
+    rc = tf.nn.rnn_cell
+    cell = rc.MultiRNNCell([rc.DropoutWrapper(rc.BasicLSTMCell(H), output_keep_prob=0.5)
+                            for _ in range(2)])
+    tf.nn.dynamic_rnn(cell, _x(tf), dtype=tf.float32)
+
+
+def _bidirectional(tf):
+    rc = tf.nn.rnn_cell
+    with tf.variable_scope("dynamic"):
+        tf.nn.bidirectional_dynamic_rnn(rc.BasicLSTMCell(H), rc.GRUCell(2), _x(tf),
+                                        dtype=tf.float32)
+    tf.nn.static_bidirectional_rnn(rc.BasicRNNCell(H), rc.BasicRNNCell(H),
+                                   tf.unstack(_x(tf), axis=1), dtype=tf.float32)
+
+
+def _static_then_dynamic(tf):
+    x = _x(tf)
+    tf.nn.static_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), tf.unstack(x, axis=1), dtype=tf.float32)
+    with tf.variable_scope("second"):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), x, dtype=tf.float32)
+
+
+def _two_without_scope(tf):          # both in "rnn": TF refuses the second cell's kernel
+    x = _x(tf)
+    tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), x, dtype=tf.float32)
+    tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), x, dtype=tf.float32)
+
+
+def _reuse_without_variables(tf):
+    with tf.variable_scope("s", reuse=True):
+        tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicLSTMCell(H), _x(tf), dtype=tf.float32)
+
+
+NAME_CASES = [_two_scopes, _reused_scope, _cells_by_hand, _cell_then_dynamic_rnn,
+              _multi_dropout, _bidirectional, _static_then_dynamic, _two_without_scope,
+              _reuse_without_variables]
+
+
+def _names(tf, build, sync=None):
+    try:
+        build(tf)
+    except ValueError as e:
+        return f"ValueError: {e}"
+    return [(v.name, tuple(v.shape.as_list())) for v in tf.trainable_variables()]
+
+
+@pytest.mark.parametrize("build", NAME_CASES, ids=lambda f: f.__name__.lstrip("_"))
+def test_variable_names_and_order_as_tf(build):
+    from minigrad.testing.tf1_compare import run_in_graph, tf_v1
+    import minigrad.compat.v1 as mg_tf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = run_in_graph(tf_v1(), _names, build)
+        got = run_in_graph(mg_tf, _names, build)
+    assert got == want
+
+
+# --- bidirectional ----------------------------------------------------------------------------
+def bidirectional_program(tf, static, seq=None, sync=None):
+    x = np.random.default_rng(6).uniform(-1, 1, (B, T, I))
+    X = tf.placeholder(tf.float64, [None, T, I])
+    rc = tf.nn.rnn_cell
+    fw, bw = rc.BasicLSTMCell(H), rc.GRUCell(2)
+    if static:
+        outputs, state_fw, state_bw = tf.nn.static_bidirectional_rnn(
+            fw, bw, tf.unstack(X, axis=1), dtype=tf.float64, sequence_length=seq)
+        fetched = list(outputs) + leaves((state_fw, state_bw))
+    else:
+        outputs, states = tf.nn.bidirectional_dynamic_rnn(fw, bw, X, sequence_length=seq,
+                                                          dtype=tf.float64)
+        fetched = leaves(outputs) + leaves(states)
+    loss = sum(tf.reduce_sum(tf.square(v) * 0.5 + v * (k + 1.0) * 0.1)
+               for k, v in enumerate(fetched))
+    variables = tf.trainable_variables()
+    grads = tf.gradients(loss, variables + [X])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sync(sess)
+        values, grad_values = sess.run([fetched, grads], {X: x})
+    return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
+            "state": structure(fetched[-1]), "shape": fetched[0].shape.as_list()}
+
+
+@pytest.mark.parametrize("static", [False, True], ids=["dynamic", "static"])
+def test_bidirectional(static):
+    """The backward cell runs over each row reversed within its length (TF's
+    reverse_sequence), its outputs reversed back."""
+    want, got = run_both_fixed(bidirectional_program, static, seq=SEQ)
+    check(want, got, "float64")
+
+
+# --- DropoutWrapper ------------------------------------------------------------------------------
+def _dropout_graph(tf, keep):
+    X = tf.placeholder(tf.float64, [None, T, I])
+    rc = tf.nn.rnn_cell
+    cell = rc.DropoutWrapper(rc.BasicLSTMCell(H), output_keep_prob=keep)
+    outputs, _ = tf.nn.dynamic_rnn(cell, X, dtype=tf.float64)
+    return X, cell, outputs
+
+
+def test_dropout_wrapper_keep_one_is_the_cell():
+    """keep probabilities of 1 (TF's defaults): the wrapped cell's numbers, names and order."""
+    def program(tf, sync=None):
+        X, _, outputs = _dropout_graph(tf, 1.0)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sync(sess)
+            return sess.run(outputs, {X: np.ones((B, T, I))})
+    want, got = run_both_fixed(program)
+    assert_same_run(want, got, 1e-10, 1e-12, "outputs")
+
+
+def test_dropout_wrapper_fed_keep_prob_draws_new_masks():
+    """A fed keep probability: 1.0 gives the cell's outputs exactly; 0.5 zeroes outputs and
+    doubles the others (tf.nn.dropout's rule), with a new mask on every run of one plan."""
+    import minigrad.compat.v1 as tf
+    with tf.Graph().as_default():
+        tf.set_random_seed(1)
+        keep = tf.placeholder(tf.float64, [])
+        X, cell, outputs = _dropout_graph(tf, keep)
+        x = np.random.default_rng(7).uniform(-1, 1, (8, T, I))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            full = sess.run(outputs, {X: x, keep: 1.0})
+            first, second = (sess.run(outputs, {X: x, keep: 0.5}) for _ in range(2))
+            again = sess.run(outputs, {X: x, keep: 1.0})
+    np.testing.assert_array_equal(again, full)
+    for dropped in (first, second):
+        kept = dropped != 0
+        np.testing.assert_allclose(dropped[kept], 2 * full[kept], rtol=1e-15)
+        assert 0.3 < kept.mean() < 0.7
+    assert (first != second).any()
+    assert [v.name for v in cell.weights] == ["rnn/basic_lstm_cell/kernel:0",
+                                              "rnn/basic_lstm_cell/bias:0"]
+
+
+# --- fed sequence lengths ----------------------------------------------------------------------
+def test_fed_sequence_length_same_as_tf_and_guarded():
+    """A fed sequence_length gives TF's numbers; a later run of the same plan that feeds other
+    lengths fails (minigrad's RNN takes the lengths as numbers, frozen in the plan) instead of
+    using stale ones; another batch size is another plan."""
+    def program(tf, sync=None):
+        X = tf.placeholder(tf.float64, [None, T, I])
+        L = tf.placeholder(tf.int32, [None])
+        outputs, state = tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(H), X, sequence_length=L,
+                                           dtype=tf.float64)
+        x = np.random.default_rng(8).uniform(-1, 1, (B, T, I))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sync(sess)
+            first = sess.run([outputs, state], {X: x, L: SEQ})
+            other_fetch = sess.run(outputs, {X: x, L: [1, 2, 3]})       # a new plan
+            other_batch = sess.run([outputs, state], {X: x[:2], L: [1, 4]})
+            try:
+                sess.run([outputs, state], {X: x, L: [1, 2, 3]})      # first's plan
+                error = None
+            except Exception as e:        # noqa: BLE001 (TF runs it; minigrad refuses)
+                error = e
+        return {"first": first, "other_fetch": other_fetch, "other_batch": other_batch,
+                "error": error}
+    want, got = run_both_fixed(program)
+    assert_same_run(want["first"], got["first"], 1e-10, 1e-12, "first")
+    assert_same_run(want["other_fetch"], got["other_fetch"], 1e-10, 1e-12, "other_fetch")
+    assert_same_run(want["other_batch"], got["other_batch"], 1e-10, 1e-12, "other_batch")
+    assert want["error"] is None
+    from minigrad.core.errors import UnimplementedError
+    assert isinstance(got["error"], UnimplementedError)
+    assert "[5, 0, 2]" in str(got["error"]) and "[1, 2, 3]" in str(got["error"])
+
+
+# --- errors -------------------------------------------------------------------------------------
+def test_errors_name_the_problem():
+    import minigrad as mg
+    import minigrad.compat.v1 as tf
+    with tf.Graph().as_default():
+        X = tf.placeholder(tf.float32, [None, T, I])
+        with pytest.raises(ValueError, match="argument `dtype` must be specified"):
+            tf.nn.dynamic_rnn(tf.nn.rnn_cell.BasicRNNCell(H), X)
+        with pytest.raises(TypeError, match="tf.nn.rnn_cell / tf.contrib.rnn cell"):
+            tf.nn.dynamic_rnn(mg.nn.rnn_cell.BasicRNNCell(H), X, dtype=tf.float32)
+        with pytest.raises(TypeError, match="inputs must be a sequence"):
+            tf.nn.static_rnn(tf.nn.rnn_cell.BasicRNNCell(H), X, dtype=tf.float32)
+        with pytest.raises(ValueError, match=r"built for inputs \[batch, 3\].*\[2, 4\]"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                cell = tf.nn.rnn_cell.MultiRNNCell([tf.nn.rnn_cell.BasicRNNCell(H)] * 2)
+            tf.nn.dynamic_rnn(cell, X, dtype=tf.float32)
+        with pytest.raises(ValueError, match="rank 3"):
+            tf.nn.dynamic_rnn(tf.nn.rnn_cell.GRUCell(H), X[:, 0], dtype=tf.float32)

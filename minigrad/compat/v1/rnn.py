@@ -530,7 +530,7 @@ def bidirectional_dynamic_rnn(cell_fw, cell_bw, inputs, sequence_length=None,
         statics = _batch_statics([inputs], 1 if time_major else 0,
                                  (initial_state_fw, initial_state_bw))
         body = functools.partial(_bidirectional_body, cell_fw, cell_bw, dtype, time_major,
-                                 statics)
+                                 statics, _dim(_static(sequence_length), 0))
         return make_op("BidirectionalRNN", body, (inputs, sequence_length, initial_state_fw,
                                                   initial_state_bw, keeps))
 
@@ -547,8 +547,8 @@ def _split_keeps(cell_fw, values):
     return values[:n], values[n:]
 
 
-def _bidirectional_body(cell_fw, cell_bw, dtype, time_major, statics, inputs, seq, init_fw,
-                        init_bw, keep_values):
+def _bidirectional_body(cell_fw, cell_bw, dtype, time_major, statics, seq_batch, inputs, seq,
+                        init_fw, init_bw, keep_values):
     (x,), (init_fw, init_bw) = _agree_batch([inputs], 1 if time_major else 0,
                                             (init_fw, init_bw), statics)
     x = mg.convert_to_tensor(x)
@@ -560,10 +560,22 @@ def _bidirectional_body(cell_fw, cell_bw, dtype, time_major, statics, inputs, se
         with _bound_keeps(cell_fw, keep_fw):
             out_fw, state_fw = mg.nn.dynamic_rnn(cell_fw, x, seq, init_fw, dtype,
                                                  time_major=time_major)
+        x_bw, seq_bw = _backward_stand_in(_reverse(x, seq, time_axis), seq, seq_batch,
+                                          1 - time_axis, x.shape[time_axis])
         with _bound_keeps(cell_bw, keep_bw):
-            out, state_bw = mg.nn.dynamic_rnn(cell_bw, _reverse(x, seq, time_axis), seq,
-                                              init_bw, dtype, time_major=time_major)
-        return (out_fw, _reverse(out, seq, time_axis)), (state_fw, state_bw)
+            out, state_bw = mg.nn.dynamic_rnn(cell_bw, x_bw, seq_bw, init_bw, dtype,
+                                              time_major=time_major)
+        return (out_fw, _reverse(out, seq_bw, time_axis)), (state_fw, state_bw)
+
+
+def _backward_stand_in(x_reversed, seq, seq_batch, batch_axis, steps):
+    """TF's reverse_sequence takes its static batch from the lengths' shape, so the backward
+    direction's results have a known batch where the lengths do: while the graph is built, the
+    reversed inputs (and their lengths) take that size."""
+    if current_run() is not None or seq_batch is None:
+        return x_reversed, seq
+    x_reversed = _agree([x_reversed, None], [None, seq_batch], [batch_axis, 0])[0]
+    return x_reversed, np.full(seq_batch, steps, np.int64)
 
 
 def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
@@ -584,14 +596,15 @@ def static_bidirectional_rnn(cell_fw, cell_bw, inputs, initial_state_fw=None,
         _directions(cell_fw, cell_bw)
         keeps = [t for c in (cell_fw, cell_bw) for _, _, t in _keep_inputs(c)]
         statics = _batch_statics(inputs, 0, (initial_state_fw, initial_state_bw))
-        body = functools.partial(_static_bidirectional_body, cell_fw, cell_bw, dtype, statics)
+        body = functools.partial(_static_bidirectional_body, cell_fw, cell_bw, dtype, statics,
+                                 _dim(_static(sequence_length), 0))
         return make_op("StaticBidirectionalRNN", body, (list(inputs), sequence_length,
                                                         initial_state_fw, initial_state_bw,
                                                         keeps))
 
 
-def _static_bidirectional_body(cell_fw, cell_bw, dtype, statics, inputs, seq, init_fw,
-                               init_bw, keep_values):
+def _static_bidirectional_body(cell_fw, cell_bw, dtype, statics, seq_batch, inputs, seq,
+                               init_fw, init_bw, keep_values):
     xs, (init_fw, init_bw) = _agree_batch(inputs, 0, (init_fw, init_bw), statics)
     xs = [mg.convert_to_tensor(x) for x in xs]
     keep_fw, keep_bw = _split_keeps(cell_fw, keep_values)
@@ -600,12 +613,17 @@ def _static_bidirectional_body(cell_fw, cell_bw, dtype, statics, inputs, seq, in
             seq = _lengths(seq, xs[0].shape[0], len(xs))
         with _bound_keeps(cell_fw, keep_fw):
             out_fw, state_fw = mg.nn.static_rnn(cell_fw, xs, init_fw, dtype, seq)
-        reversed_xs = mg.unstack(_reverse(mg.stack(xs), seq, 0)) if seq is not None \
-            else xs[::-1]
+        if seq is None:
+            xs_bw, seq_bw = xs[::-1], None
+        else:
+            x_bw, seq_bw = _backward_stand_in(_reverse(mg.stack(xs), seq, 0), seq, seq_batch,
+                                              1, len(xs))
+            xs_bw = mg.unstack(x_bw)
         with _bound_keeps(cell_bw, keep_bw):
-            out, state_bw = mg.nn.static_rnn(cell_bw, reversed_xs, init_bw, dtype, seq)
-        out_bw = mg.unstack(_reverse(mg.stack(out), seq, 0)) if seq is not None else out[::-1]
-        outputs = [mg.concat([f, b], 1) for f, b in zip(out_fw, out_bw)]
+            out, state_bw = mg.nn.static_rnn(cell_bw, xs_bw, init_bw, dtype, seq_bw)
+        out_bw = out[::-1] if seq is None else mg.unstack(_reverse(mg.stack(out), seq_bw, 0))
+        outputs = [mg.concat(_agree([f, b], [None, seq_batch], [0, 0]), 1)
+                   for f, b in zip(out_fw, out_bw)]
         return outputs, state_fw, state_bw
 
 
