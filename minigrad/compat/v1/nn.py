@@ -120,7 +120,7 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
                              validate_indices=validate_indices, max_norm=max_norm, name=name)
 
 
-# --- compositions: ops TF1 has and minigrad has no kernel for -------------------------------------
+# --- compositions: ops TF1 has and minigrad has no kernel for ------------------------------------
 def _in_top_k(predictions, targets, k):
     """TF's InTopKV2: out[b] = predictions[b, targets[b]] is among the k largest, ties
     included: fewer than k predictions are strictly greater. False when any prediction of
