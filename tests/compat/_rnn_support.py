@@ -13,7 +13,8 @@ tf.contrib.seq2seq, so under TensorFlow a program gets tf.compat.v1 with this `c
 contrib.rnn is TF's own tf.nn.rnn_cell (which TF 1.x's contrib.rnn re-exported) with
 static_rnn and static_bidirectional_rnn; contrib.seq2seq.sequence_loss is TF 1.x's
 (tensorflow/contrib/seq2seq/python/ops/loss.py: the weighted sparse softmax cross-entropy,
-summed and divided by the summed weights + 1e-12) composed from TF ops.
+summed and divided by the summed weights + 1e-12) composed from TF ops; and
+contrib.layers.fully_connected for the linear layer the lectures put after an RNN.
 """
 import types
 
@@ -37,6 +38,21 @@ def sequence_loss(tf, logits, targets, weights, average_across_timesteps=True,
     return crossent
 
 
+def fully_connected(tf, inputs, num_outputs, activation_fn=None, scope=None):
+    """TF 1.x's tf.contrib.layers.fully_connected for a 2-D input, from TF ops: variables
+    `fully_connected/weights` [in, out] and `fully_connected/biases` (uniquified scope), then
+    activation_fn(x @ weights + biases). TF's default activation is relu; the lectures pass
+    activation_fn=None, the only form this stand-in takes."""
+    if activation_fn is not None:
+        raise NotImplementedError("this stand-in only takes activation_fn=None")
+    with tf.variable_scope(scope, default_name="fully_connected"):
+        weights = tf.get_variable("weights", [inputs.shape[-1], num_outputs],
+                                  dtype=inputs.dtype)
+        biases = tf.get_variable("biases", [num_outputs], dtype=inputs.dtype,
+                                 initializer=tf.zeros_initializer())
+        return tf.nn.bias_add(tf.matmul(inputs, weights), biases)
+
+
 class WithContrib:
     """tensorflow.compat.v1 plus `contrib` (every other attribute is the module's own)."""
 
@@ -49,7 +65,9 @@ class WithContrib:
         self.contrib = types.SimpleNamespace(
             rnn=types.SimpleNamespace(**rnn),
             seq2seq=types.SimpleNamespace(
-                sequence_loss=lambda *a, **k: sequence_loss(tf, *a, **k)))
+                sequence_loss=lambda *a, **k: sequence_loss(tf, *a, **k)),
+            layers=types.SimpleNamespace(
+                fully_connected=lambda *a, **k: fully_connected(tf, *a, **k)))
 
     def __getattr__(self, name):
         return getattr(self._tf, name)

@@ -37,6 +37,11 @@ def make_cell(tf, kind):
         return rc.GRUCell(H)
     if kind == "multi":
         return rc.MultiRNNCell([rc.BasicLSTMCell(H), rc.GRUCell(2), rc.BasicRNNCell(H)])
+    if kind == "multi_concat":             # TF1's older concatenated (non-tuple) states
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return rc.MultiRNNCell([rc.BasicLSTMCell(H, state_is_tuple=False), rc.GRUCell(2)],
+                                   state_is_tuple=False)
     if kind == "multi_same":               # the deck's [cell] * n: one set of weights
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -100,7 +105,8 @@ def check(want, got, dtype):
     assert_same_run(want["grads"], got["grads"], rtol, atol, "grads")
 
 
-KINDS = ["basic_rnn", "basic_lstm", "lstm", "lstm_peephole_proj", "gru", "multi", "multi_same"]
+KINDS = ["basic_rnn", "basic_lstm", "lstm", "lstm_peephole_proj", "gru", "multi", "multi_concat",
+         "multi_same"]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -338,6 +344,33 @@ def test_variable_names_and_order_as_tf(build):
         want = run_in_graph(tf_v1(), _names, build)
         got = run_in_graph(mg_tf, _names, build)
     assert got == want
+
+
+def test_scope_initializer_reaches_the_kernels():
+    """`tf.variable_scope(..., initializer=...)` initializes the cells' kernels (TF1's cells
+    leave them to the scope); biases keep the cells' own (zeros; ones for GRU gates)."""
+    def program(tf, sync=None):
+        rc = tf.nn.rnn_cell
+        X = tf.placeholder(tf.float64, [None, T, I])
+        with tf.variable_scope("model", initializer=tf.constant_initializer(0.25)):
+            cell = rc.MultiRNNCell([rc.BasicLSTMCell(H), rc.GRUCell(2),
+                                    rc.LSTMCell(H, use_peepholes=True, num_proj=2)])
+            tf.nn.dynamic_rnn(cell, X, dtype=tf.float64)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sync(sess)
+            return [(v.name, sess.run(v)) for v in tf.trainable_variables()]
+    from minigrad.testing.tf1_compare import Sync, run_in_graph, tf_v1
+    import minigrad.compat.v1 as mg_tf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = run_in_graph(tf_v1(), program, sync=Sync())
+        got = run_in_graph(mg_tf, program, sync=lambda sess: None)
+    assert [n for n, _ in got] == [n for n, _ in want]
+    for (name, w), (_, g) in zip(want, got):
+        np.testing.assert_array_equal(g, w, err_msg=name)
+    assert {float(v) for n, a in got if "kernel" in n or "diag" in n for v in a.ravel()} == \
+        {0.25}
 
 
 # --- bidirectional ----------------------------------------------------------------------------

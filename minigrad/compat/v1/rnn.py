@@ -17,6 +17,12 @@ Variable names follow TF1's rules:
   `scope or "bidirectional_rnn"`, then "fw" and "bw" (tensorflow/python/ops/rnn.py).
 A cell's weights are created when its Operation is made (in the stand-in run that infers shapes),
 as graph variables named `<cell scope>/<weight>`, in the minigrad cell's order, which is TF's.
+
+Not as in TF: a sequence_length whose values change between runs of one Session plan (same
+fetches, same fed shapes) raises UnimplementedError, since minigrad's RNN takes the lengths as
+numbers that the plan holds (a new batch size, new fetches or a new Session trace anew);
+DropoutWrapper draws its masks from numpy's stream, not TF's; MultiRNNCell.weights lists a
+cell given twice once.
 """
 import contextlib
 import functools
@@ -27,7 +33,7 @@ import warnings
 import numpy as np
 
 import minigrad as mg
-from minigrad.compat.v1.graph import Tensor, graph_of, make_op
+from minigrad.compat.v1.graph import Tensor, get_default_graph, make_op
 from minigrad.compat.v1.ops import _rng
 from minigrad.compat.v1.runtime import current_run
 from minigrad.compat.v1.variables import AUTO_REUSE, VariableScope, variable_scope
@@ -66,10 +72,6 @@ def _in_body():
     return _body.n > 0
 
 
-def _symbolic(values):
-    return any(isinstance(v, Tensor) for v in flatten(values))
-
-
 def _eager_fn(fn):
     """An activation given as a graph function (tf.tanh, tf.nn.relu) -> the minigrad function it
     records, so the cell keeps its fused path; names and other callables pass through."""
@@ -92,9 +94,8 @@ class _GraphCell:
         return None if self._tf_scope is None else self._tf_scope.name
 
     def __call__(self, inputs, state, scope=None):
-        if _in_body() or not _symbolic([inputs, state]):
+        if _in_body():
             return super().__call__(inputs, state)
-        graph_of([inputs, state])
         _take_scopes(self, scope)
         _check_reuse(self)
         keeps = [t for _, _, t in _keep_inputs(self)]
@@ -123,16 +124,20 @@ class _GraphCell:
         finally:
             scopes.pop()
 
+    def add_weight(self, name, shape, dtype, init, trainable=True):
+        # TF1's cells leave their kernels' initializer to the variable scope (a scope made with
+        # initializer=... gives it); minigrad's cells spell that default "glorot_uniform",
+        # get_variable's own default, and give biases theirs explicitly, as TF's do
+        scope_init = None if self._tf_scope is None else self._tf_scope.initializer
+        if scope_init is not None and isinstance(init, str) and init == "glorot_uniform":
+            init = scope_init
+        return super().add_weight(name, shape, dtype, init, trainable)
+
     @property
     def weights(self):
-        """The graph Variables (tf.Variable) of the cell, in TF's order, each once."""
-        out, seen = [], set()
-        for w in super().weights:
-            w = getattr(w, "graph_var", w)
-            if id(w) not in seen:
-                seen.add(id(w))
-                out.append(w)
-        return out
+        """The graph Variables (tf.Variable) of the cell, in TF's order, each once (a
+        MultiRNNCell given one cell twice lists its weights once; TF's lists them per layer)."""
+        return [getattr(w, "graph_var", w) for w in super().weights]
 
     @property
     def variables(self):
@@ -163,7 +168,6 @@ def _take_scopes(cell, scope=None):
     if isinstance(cell, DropoutWrapper):
         return _take_scopes(cell.cell, scope)
     if cell._tf_scope is None:
-        from minigrad.compat.v1.graph import get_default_graph
         if scope is None and cell._reuse:
             scope = cell._base_name           # reuse=True: the base name, not uniquified
         with variable_scope(scope, default_name=cell._base_name) as captured:
@@ -213,7 +217,9 @@ def _check_cell(cell, what):
 
 # --- the cells -----------------------------------------------------------------------------------
 class RNNCell(_GraphCell, _mg.RNNCell):
-    """The TF1 cell interface (state_size, output_size, zero_state, __call__)."""
+    """The TF1 cell interface (state_size, output_size, zero_state, __call__), for isinstance
+    checks. A subclass's `call` runs inside an Operation on minigrad tensors, so it must use
+    minigrad's functions and `add_weight`, not tf.* graph functions or tf.get_variable."""
 
     def __init__(self, trainable=True, name=None, dtype=None, _reuse=None, **kwargs):
         _mg.RNNCell.__init__(self, name=name or snake_case(type(self).__name__), dtype=dtype)
@@ -315,6 +321,8 @@ class DropoutWrapper(_GraphCell, _mg.DropoutWrapper):
         return output, new_state
 
     def _dropout(self, x, keep):
+        if isinstance(keep, mg.Tensor):
+            keep = mg.cast(keep, x.dtype)      # a float32 keep_prob placeholder, float64 cell
         shape = mg.constant(np.asarray(x.shape, np.int32))
         u = apply(_random_ops.RandomUniform(rng=self._draws, dtype=x.dtype.np), shape)
         mask = mg.cast(mg.greater_equal(u, 1.0 - keep), x.dtype)
