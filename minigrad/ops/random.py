@@ -21,7 +21,7 @@ class _Random(Op):
 
 @register
 class RandomUniform(_Random):
-    """y ~ U[0, 1), shape given by the input; no gradient"""
+    """y = u with u ~ U[0, 1), of the shape given by the input; no gradient"""
     tf_name = "random.uniform"
 
     def forward(self, shape):
@@ -32,7 +32,7 @@ class RandomUniform(_Random):
 
 @register
 class RandomStandardNormal(_Random):
-    """y ~ N(0, 1), shape given by the input; no gradient"""
+    """y = z with z ~ N(0, 1), of the shape given by the input; no gradient"""
     tf_name = "random.normal"
 
     def forward(self, shape):
@@ -41,7 +41,7 @@ class RandomStandardNormal(_Random):
 
 @register
 class TruncatedNormal(_Random):
-    """y ~ N(0, 1) redrawn while |y| >= 2, shape given by the input; no gradient"""
+    """y = z with z ~ N(0, 1) redrawn while |z| >= 2, of the given shape; no gradient"""
     tf_name = "random.truncated_normal"
 
     def forward(self, shape):
