@@ -206,3 +206,61 @@ def test_hihello_float32():
     np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-5)
     assert got["texts"] == want["texts"]
     assert got["texts"][-1] == "ihello"
+
+
+# --- the deck's rnn_basics (lab 12-0) --------------------------------------------------------------
+@with_contrib
+def rnn_basics(tf, sync=None):
+    """The notebook's cells, each in its variable scope, on numpy inputs: one cell, one
+    sequence, three batches, ragged lengths, an explicit initial state, stacked cells and a
+    bidirectional RNN (its MultiRNNCell is written with distinct cells: TF 2's compat.v1
+    shares one cell given three times, and its input depth 3 does not fit a second layer)."""
+    h, e, l, o = [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]
+    fetch = {}
+    with tf.variable_scope('one_cell'):
+        cell = tf.contrib.rnn.BasicRNNCell(num_units=2)
+        x_data = np.array([[h]], dtype=np.float32)       # x_data = [[[1,0,0,0]]]
+        fetch['one_cell'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
+    with tf.variable_scope('two_sequances'):
+        cell = tf.contrib.rnn.BasicRNNCell(num_units=2)
+        x_data = np.array([[h, e, l, l, o]], dtype=np.float32)
+        fetch['two_sequances'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
+    x_data = np.array([[h, e, l, l, o], [e, o, l, l, l], [l, l, e, e, l]], dtype=np.float32)
+    with tf.variable_scope('3_batches'):
+        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
+        fetch['3_batches'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
+    with tf.variable_scope('3_batches_dynamic_length'):
+        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
+        fetch['dynamic_length'], _ = tf.nn.dynamic_rnn(cell, x_data, sequence_length=[5, 3, 4],
+                                                       dtype=tf.float32)
+    with tf.variable_scope('initial_state'):
+        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
+        initial_state = cell.zero_state(3, tf.float32)
+        fetch['initial_state'], fetch['state'] = tf.nn.dynamic_rnn(
+            cell, x_data, initial_state=initial_state, dtype=tf.float32)
+    x_data = np.arange(45, dtype=np.float32).reshape(3, 5, 3)
+    with tf.variable_scope('MultiRNNCell'):
+        cell = tf.contrib.rnn.MultiRNNCell(
+            [tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True) for _ in range(3)],
+            state_is_tuple=True)
+        fetch['multi'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
+    with tf.variable_scope('bi-directional'):
+        cell_fw = tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True)
+        cell_bw = tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True)
+        fetch['bidirectional'], fetch['bi_states'] = tf.nn.bidirectional_dynamic_rnn(
+            cell_fw, cell_bw, x_data, sequence_length=[2, 3, 1], dtype=tf.float32)
+    sess = tf.InteractiveSession()
+    sess.run(tf.global_variables_initializer())
+    sync(sess)
+    values = sess.run(fetch)
+    sess.close()
+    return {"values": values, "names": [v.name for v in tf.trainable_variables()]}
+
+
+def test_rnn_basics():
+    want, got = run_both_fixed(rnn_basics)
+    assert got["names"] == want["names"]
+    assert got["names"][:2] == ["one_cell/rnn/basic_rnn_cell/kernel:0",
+                                "one_cell/rnn/basic_rnn_cell/bias:0"]
+    # float32: TF's assertAllClose scale
+    assert_same_run(want["values"], got["values"], 1e-6, 1e-6, "values")
