@@ -15,7 +15,7 @@ from minigrad.testing.tf1_compare import assert_same_run
 from tests.compat._rnn_support import run_both_fixed, with_contrib
 
 
-# --- the deck's sequence_loss examples ------------------------------------------------------------
+# --- the deck's sequence_loss examples -----------------------------------------------------------
 @with_contrib
 def sequence_loss_examples(tf, sync=None):
     # [batch_size, sequence_length]
@@ -73,7 +73,7 @@ def test_deck_sequence_loss_third_example_prints_tfs_digits(sequence_loss_runs):
     assert str(got[2]) == str(want[2]) == DECK[2]
 
 
-# --- MNIST rows through static_rnn -----------------------------------------------------------------
+# --- MNIST rows through static_rnn ---------------------------------------------------------------
 @with_contrib
 def mnist_rows_static(tf, dtype="float32", steps=20, batch_size=16, sync=None):
     """The lecture's RNN MNIST (28 steps of 28 pixels, the last output through W, b to 10
@@ -208,7 +208,7 @@ def test_hihello_float32():
     assert got["texts"][-1] == "ihello"
 
 
-# --- the deck's rnn_basics (lab 12-0) --------------------------------------------------------------
+# --- the deck's rnn_basics (lab 12-0) ------------------------------------------------------------
 @with_contrib
 def rnn_basics(tf, sync=None):
     """The notebook's cells, each in its variable scope, on numpy inputs: one cell, one
