@@ -31,6 +31,7 @@ TRAIN, TEST = mnist_data(3000, seed=0), mnist_data(500, seed=1)
 
 def softmax_program(tf, dtype="float32", steps=100, init="random_normal", sync=None):
     """Lab 7: softmax regression, GradientDescent 0.1, accuracy by argmax."""
+    tf.set_random_seed(777)  # for reproducibility
     train = mnist.DataSet(*TRAIN, seed=0)
     f = getattr(tf, dtype)
     nb_classes = 10
@@ -84,6 +85,7 @@ def test_softmax_from_zeros_float64():
 
 def nn_program(tf, dtype="float32", steps=40, keep=1.0, sync=None):
     """Lab 10: ReLU layers with dropout (keep_prob fed), softmax cross-entropy, Adam."""
+    tf.set_random_seed(777)  # for reproducibility
     train = mnist.DataSet(*TRAIN, seed=0)
     f = getattr(tf, dtype)
     X = tf.placeholder(f, [None, 784])
