@@ -18,7 +18,7 @@ import numpy as np
 import minigrad as mg
 from minigrad.data import mnist
 from parity.harness import Case, Tolerance, Trainer, register_case
-from parity.tf_env import import_tf, tf_device_name
+from parity.tf_env import import_tf, tf1_api
 
 BATCH = 100
 
@@ -126,18 +126,18 @@ class MinigradMnist(Trainer):
 
 
 class SessionMnist(Trainer):
-    """The lecture's TF1 program: placeholders, Session.run([cost, train], feed_dict)."""
+    """The lecture's TF1 program: placeholders, Session.run([cost, train], feed_dict), run by
+    TensorFlow or, with engine="minigrad", by minigrad.compat.v1."""
 
-    def __init__(self, model, weights, data, dtype, device):
-        tf = import_tf(device)
-        v1 = tf.compat.v1
-        self.data, self.graph = data, tf.Graph()
-        with self.graph.as_default(), tf.device(tf_device_name(device)):
+    def __init__(self, model, weights, data, dtype, device, engine="tensorflow"):
+        _, v1, placement = tf1_api(device, engine)
+        self.data, self.graph = data, v1.Graph()
+        with self.graph.as_default(), placement:
             self.X = v1.placeholder(dtype, [None, 784])
             self.Y = v1.placeholder(dtype, [None, 10])
-            self.params = {n: tf.Variable(w, name=n) for n, w in weights.items()}
-            self.logits = model.logits(tf.nn, _ops(tf), self.params, self.X)
-            self.cost = model.cost(tf.nn, _ops(tf), self.logits, self.Y)
+            self.params = {n: v1.Variable(w, name=n) for n, w in weights.items()}
+            self.logits = model.logits(v1.nn, _ops(v1), self.params, self.X)
+            self.cost = model.cost(v1.nn, _ops(v1), self.logits, self.Y)
             self.train = getattr(v1.train, model.optimizer)(model.lr).minimize(self.cost)
             init = v1.global_variables_initializer()
         self.sess = v1.Session(graph=self.graph)
@@ -200,8 +200,8 @@ class _MnistCase(Case):
     def build_minigrad(self, weights, data, dtype, compiled=False):
         return MinigradMnist(self.model, weights, data, compiled)
 
-    def build_tf(self, weights, data, dtype, device="cpu"):
-        return SessionMnist(self.model, weights, data, dtype, device)
+    def build_tf(self, weights, data, dtype, device="cpu", engine="tensorflow"):
+        return SessionMnist(self.model, weights, data, dtype, device, engine)
 
     def build_tf2(self, weights, data, dtype, eager=False):
         return Tf2Mnist(self.model, weights, data, eager)

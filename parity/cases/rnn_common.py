@@ -7,13 +7,12 @@
 - contrib's `sequence_loss` written from TF ops (TF 2.21 has none);
 - the TF1 -> Keras layout conversions the tf.function references need.
 """
-import contextlib
 import warnings
 
 import numpy as np
 
 from parity.harness import Trainer
-from parity.tf_env import import_tf, tf_device_name
+from parity.tf_env import import_tf, tf1_api
 
 CELL_CLASS = {"rnn": "BasicRNNCell", "lstm": "BasicLSTMCell", "gru": "GRUCell"}
 CELL_SCOPE = {"rnn": "basic_rnn_cell", "lstm": "basic_lstm_cell", "gru": "gru_cell"}
@@ -105,14 +104,6 @@ def tf_for(device="cpu"):
     return tf
 
 
-@contextlib.contextmanager
-def quiet_graph(tf, graph, device):
-    """Build in `graph` on `device`, without the legacy cells' deprecation warnings."""
-    with graph.as_default(), tf.device(tf_device_name(device)), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        yield
-
-
 def tf_sequence_loss(tf, logits, targets, weights):
     """tf.contrib.seq2seq.sequence_loss (both averages): sum(xent * w) / (sum(w) + 1e-12),
     written from TF ops as contrib's loss.py wrote it."""
@@ -129,14 +120,18 @@ def tf_sequence_loss(tf, logits, targets, weights):
 
 class SessionTrainer(Trainer):
     """A TF1 program: `build(tf, v1)` makes the graph (setting `self.loss`, `self.train`) and
-    returns the weight-copy ops; each step is `sess.run([loss, train], feed_dict)`."""
+    returns the weight-copy ops; each step is `sess.run([loss, train], feed_dict)`. Run by
+    TensorFlow or, with engine="minigrad", by minigrad.compat.v1 (then tf and v1 are both it).
+    """
 
-    def __init__(self, dtype, device):
-        tf = tf_for(device)
-        v1 = tf.compat.v1
+    def __init__(self, dtype, device, engine="tensorflow"):
+        tf, v1, placement = tf1_api(device, engine)
+        if engine == "tensorflow":
+            tf.get_logger().setLevel("ERROR")   # the legacy cells' deprecation notices
         self.tf, self.dtype = tf, dtype
-        self.graph = tf.Graph()
-        with quiet_graph(tf, self.graph, device):
+        self.graph = v1.Graph()
+        with self.graph.as_default(), placement, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             copies = self.build(tf, v1)
             init = v1.global_variables_initializer()
         self.sess = v1.Session(graph=self.graph)

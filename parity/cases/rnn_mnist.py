@@ -118,10 +118,10 @@ class SessionMnistRNN(SessionTrainer):
     """The TF1 program, as the lecture writes it."""
 
     def __init__(self, kind, layers, weights, data, dtype, device, learning_rate=0.001,
-                 static=False):
+                 static=False, engine="tensorflow"):
         self.kind, self.layers, self.init, self.data = kind, layers, weights, data
         self.learning_rate, self.static = learning_rate, static
-        super().__init__(dtype, device)
+        super().__init__(dtype, device, engine)
 
     def build(self, tf, v1):
         self.X = v1.placeholder(self.dtype, [None, N_STEP, N_INPUT])
@@ -240,9 +240,9 @@ class MnistCase(Case):
         return MnistRNN(self.kind, self.layers, weights, data, dtype, self.learning_rate,
                         self.static, compiled)
 
-    def build_tf(self, weights, data, dtype, device="cpu"):
+    def build_tf(self, weights, data, dtype, device="cpu", engine="tensorflow"):
         return SessionMnistRNN(self.kind, self.layers, weights, data, dtype, device,
-                               self.learning_rate, self.static)
+                               self.learning_rate, self.static, engine)
 
     def build_tf2(self, weights, data, dtype, eager=False):
         return Tf2MnistRNN(self.kind, self.layers, weights, data, dtype, self.learning_rate,
