@@ -536,3 +536,24 @@ def test_data_input_gets_no_gradient_and_weights_the_same(fused):
         assert (g[-1] is not None) == watch
         grads.append([v.numpy() for v in g[:-1]])
     assert all(np.array_equal(a, b) for a, b in zip(*grads))
+
+
+@pytest.mark.parametrize("fused", [True, False], ids=["fused", "composite"])
+def test_sequence_lengths_are_read_on_every_call_of_a_traced_function(fused):
+    """The lengths are a tensor input of the sequence ops, not numbers frozen at trace time."""
+    mg.random.set_seed(3)
+    cell = mg.nn.rnn_cell.BasicLSTMCell(4)
+    x = np.random.default_rng(0).normal(size=(3, 5, 2))
+
+    def run(x, lengths):
+        with fused_kernels(fused):
+            out, state = mg.nn.dynamic_rnn(cell, x, sequence_length=lengths, dtype=mg.float64)
+        return out, state.h
+
+    traced = mg.function(run)
+    for lengths in ([5, 2, 0], [1, 4, 3], [5, 5, 5]):
+        lengths = np.array(lengths, np.int32)
+        want, got = run(x, lengths), traced(x, lengths)
+        for w, g in zip(want, got):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    assert traced.trace_count() == 1

@@ -10,8 +10,8 @@ Two paths give the same numbers (tests/test_rnn.py holds them to 1e-12 in float6
 """
 import numpy as np
 
-from minigrad.core import constant
-from minigrad.ops import stack, unstack, where, zeros_like
+from minigrad.core import Tensor, int64
+from minigrad.ops import cast, expand_dims, less, stack, unstack, where, zeros_like
 from minigrad.ops._convert import tensor
 from minigrad.ops.rnn import fused_enabled, fused_kernels  # noqa: F401  (the switch)
 
@@ -21,7 +21,11 @@ def _describe(cell):
 
 
 def _sequence_length(cell, sequence_length, B, T):
-    """An int64 array [B] with values in [0, T], or None; ValueError naming the cell if not."""
+    """An int64 tensor [B] with values in [0, T], or None; ValueError naming the cell if not.
+
+    The lengths stay a tensor (a Tensor given is cast by an op, not read into Python), so a
+    function traced with them (mg.function, a Session's plan) takes new lengths on each call;
+    the sequence ops check the range again on every run."""
     if sequence_length is None:
         return None
     L = np.asarray(sequence_length.numpy() if hasattr(sequence_length, "numpy")
@@ -34,7 +38,10 @@ def _sequence_length(cell, sequence_length, B, T):
     if B and (L.min() < 0 or L.max() > T):
         raise ValueError(f"{_describe(cell)}: sequence_length values must be in [0, {T}] "
                          f"(the time axis has {T} steps), got {L.tolist()}")
-    return L.astype(np.int64)
+    if isinstance(sequence_length, Tensor):
+        return sequence_length if sequence_length.dtype == int64 else \
+            cast(sequence_length, int64)
+    return tensor(L.astype(np.int64))
 
 
 def _prepare(cell, x, initial_state, dtype, B, T):
@@ -88,8 +95,8 @@ def _steps(cell, xs, state, seq):
     outputs = []
     for t, x_t in enumerate(xs):
         out, new_state = cell.call(x_t, state)
-        if seq is not None and (t >= seq).any():
-            keep = constant((t < seq)[:, None])
+        if seq is not None:      # ops, not numpy: the lengths may change from call to call
+            keep = expand_dims(less(np.int64(t), seq), 1)
             out = where(keep, out, zeros_like(out))
             new_state = _select(keep, new_state, state)
         outputs.append(out)

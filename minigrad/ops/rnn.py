@@ -15,7 +15,8 @@ import contextlib
 
 import numpy as np
 
-from minigrad.core import Op, apply, register
+from minigrad.core import Op, Tensor, apply, int64, register
+from minigrad.ops.shape import cast
 from minigrad.kernels import lazy
 from minigrad.ops._convert import tensor
 
@@ -45,6 +46,13 @@ def _time_major(a, batch_major):
     return np.ascontiguousarray(a.transpose(1, 0, 2)) if batch_major else a
 
 
+def _check_lengths(op, seq_len, T, B):
+    """Every run, not only the first: the kernels index rows by these numbers unchecked."""
+    if seq_len.shape != (B,) or (B and (seq_len.min() < 0 or seq_len.max() > T)):
+        raise ValueError(f"{op.type}: sequence lengths must be {B} values in [0, {T}], got "
+                         f"{np.asarray(seq_len).tolist()}")
+
+
 class _Sequence(Op):
     """Shared plumbing: layout, the kernel call, the cache, and gradient bookkeeping.
 
@@ -58,6 +66,7 @@ class _Sequence(Op):
     def forward(self, x, *rest):
         states, weights, seq_len = (rest[:self.n_states], rest[self.n_states:-1], rest[-1])
         x = _time_major(x, self.batch_major_in)
+        _check_lengths(self, seq_len, x.shape[0], x.shape[1])
         y, finals, self.cache = self._fwd(x, states, weights, seq_len)
         self.x_time_major = x              # backward reads it again: transpose once
         return (_time_major(y, self.batch_major_out),) + tuple(finals)
@@ -193,8 +202,10 @@ def _run(op, x, states, weights, seq_len):
         T = x.shape[1] if op.batch_major_in else x.shape[0]
         B = x.shape[0] if op.batch_major_in else x.shape[1]
         seq_len = np.full(B, T, np.int64)
-    seq_len = tensor(np.asarray(seq_len.numpy() if hasattr(seq_len, "numpy") else seq_len,
-                                np.int64))
+    if not isinstance(seq_len, Tensor):
+        seq_len = tensor(np.asarray(seq_len, np.int64))
+    elif seq_len.dtype != int64:     # an op: a traced function takes new lengths each call
+        seq_len = cast(seq_len, int64)
     ins = [x] + [tensor(s) for s in states] + [tensor(w) for w in weights] + [seq_len]
     return list(apply(op, *ins))
 

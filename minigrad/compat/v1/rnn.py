@@ -18,10 +18,7 @@ Variable names follow TF1's rules:
 A cell's weights are created when its Operation is made (in the stand-in run that infers shapes),
 as graph variables named `<cell scope>/<weight>`, in the minigrad cell's order, which is TF's.
 
-Not as in TF: a sequence_length whose values change between runs of one Session plan (same
-fetches, same fed shapes) raises UnimplementedError, since minigrad's RNN takes the lengths as
-numbers that the plan holds (a new batch size, new fetches or a new Session trace anew);
-DropoutWrapper draws its masks from numpy's stream, not TF's; MultiRNNCell.weights lists a
+Not as in TF: DropoutWrapper draws its masks from numpy's stream, not TF's; MultiRNNCell.weights lists a
 cell given twice once.
 """
 import contextlib
@@ -38,8 +35,6 @@ from minigrad.compat.v1.ops import _rng
 from minigrad.compat.v1.runtime import current_run
 from minigrad.compat.v1.variables import AUTO_REUSE, VariableScope, variable_scope
 from minigrad.core import apply, state as _state
-from minigrad.core.errors import UnimplementedError
-from minigrad.core.function import record_effect
 from minigrad.core.nest import flatten, pack_like
 from minigrad.layers.base import snake_case
 from minigrad.nn import rnn_cell as _mg
@@ -370,26 +365,12 @@ def _lengths(seq, batch, steps):
 
     While the graph is built (stand-in inputs of made-up sizes) the lengths are the full
     length: only shapes are inferred then. In a Session run a graph Tensor's value reaches
-    minigrad's RNN as numbers, which the session's replayed plan keeps: a guard recorded in the
-    plan fails a later run that feeds other lengths at the same shapes, rather than reusing the
-    traced ones."""
+    minigrad's RNN as a tensor, which the sequence ops read on every run of the plan."""
     if seq is None:
         return None
     if current_run() is None:
         return np.full(batch, steps, np.int64)
-    if isinstance(seq, mg.Tensor):
-        traced = np.array(seq.numpy())
-        record_effect(functools.partial(_same_lengths, traced), [seq])
     return seq
-
-
-def _same_lengths(traced, now):
-    if not np.array_equal(np.asarray(now), traced):
-        raise UnimplementedError(None, None, (
-            f"sequence_length: this Session run's plan was traced with lengths "
-            f"{traced.tolist()} and now gets {np.asarray(now).tolist()} at the same shapes; "
-            f"minigrad's RNN takes the lengths as numbers, so a plan cannot change them. Use a "
-            f"new Session (or feed another batch size) for other lengths."))
 
 
 def _batch_steps(x, time_major):
