@@ -63,6 +63,9 @@ def build_trainer(case, mode, dtype, data=None):
 def unavailable(case, mode):
     """Why `mode` cannot run this case, or None when it can."""
     builder = MODES[mode]["builder"]
+    from parity.harness import LectureCase
+    if isinstance(case, LectureCase) and builder in ("minigrad", "minigrad_compiled"):
+        return "a lecture program: minigrad runs it as a Session plan (minigrad_session)"
     if builder.startswith("tf2") and case.build_tf2 is None:
         return "no tf2 builder in this case"
     if builder == "minigrad_compiled" and \

@@ -38,7 +38,7 @@ class TorchMLP(Trainer):
         self.torch = torch
         self.x, self.y = (torch.from_numpy(np.ascontiguousarray(a)) for a in data)
         self.params = [torch.tensor(weights[f"{k}{i}"], requires_grad=True)
-                       for i in range(1, len(layers)) for k in "Wb"]
+                       for i in range(1, len(layers)) for k in ("weight", "bias")]
         self.opt = torch.optim.SGD(self.params, lr=lr)
 
     def step(self, i):
@@ -62,7 +62,7 @@ class JaxMLP(Trainer):
             jax.config.update("jax_enable_x64", True)
         self.x, self.y = (jnp.asarray(a) for a in data)
         self.params = [jnp.asarray(weights[f"{k}{i}"])
-                       for i in range(1, len(layers)) for k in "Wb"]
+                       for i in range(1, len(layers)) for k in ("weight", "bias")]
 
         def cost(params, x, y):
             h = x

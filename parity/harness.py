@@ -182,18 +182,22 @@ def run_case(case, dtype, steps=None, data_dir=None, device="cpu", seed=0, progr
     steps = case.steps if steps is None else steps
     data = case.data(data_dir, dtype)
     weights = case.init_weights(np.random.default_rng(seed), dtype)
-    weights = {k: np.asarray(v, dtype) for k, v in weights.items()}
+    weights = None if weights is None else {k: np.asarray(v, dtype) for k, v in weights.items()}
+    trainers = {"tensorflow": case.build_tf(_copy(weights), data, dtype, device)}
+    if weights is None:         # a lecture's own initial values, taken from TF's session
+        weights = trainers["tensorflow"].initial_weights()
+    trainers["minigrad"] = (case.build_minigrad(_copy(weights), data, dtype, compiled=True)
+                            if compiled else case.build_minigrad(_copy(weights), data, dtype))
     runs = {}
     for engine in ("minigrad", "tensorflow"):
-        if engine == "minigrad":
-            trainer = (case.build_minigrad(dict(weights), data, dtype, compiled=True)
-                       if compiled else case.build_minigrad(dict(weights), data, dtype))
-        else:
-            trainer = case.build_tf(dict(weights), data, dtype, device)
         tick = progress(f"{case.name} {np.dtype(dtype).name} {engine}", steps) if progress \
             else None
-        runs[engine] = train(trainer, steps, tick)
+        runs[engine] = train(trainers[engine], steps, tick)
     return compare(case, dtype, device, runs["minigrad"], runs["tensorflow"])
+
+
+def _copy(weights):
+    return None if weights is None else {k: np.array(v, copy=True) for k, v in weights.items()}
 
 
 def train(trainer, steps, tick=None):
@@ -207,3 +211,33 @@ def train(trainer, steps, tick=None):
     if tick:
         getattr(tick, "close", lambda: None)()
     return Run(losses, trainer.outputs(), trainer.weights(), seconds, trainer.extra())
+
+
+class LectureCase(Case):
+    """A case that is a lecture program (parity.lectures) run by each engine's Session: the
+    model is written once, in the deck's TF1 code. `init_weights` may return None: then the
+    minigrad run starts from TensorFlow's initial values, copied by variable name."""
+    lecture = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        lec = cls.lecture
+        cls.name = cls.__dict__.get("name", lec.name)
+        cls.description = cls.__dict__.get("description", f"{lec.title} (deck {lec.deck})")
+        cls.steps = cls.__dict__.get("steps", lec.steps)
+
+    def data(self, data_dir, dtype):
+        return self.lecture().data(data_dir, np.dtype(dtype).name)
+
+    def init_weights(self, rng, dtype):
+        return None
+
+    def build_minigrad(self, weights, data, dtype, compiled=False):
+        """The deck's program under minigrad.compat.v1 (a Session's plan is always compiled)."""
+        return self.build_tf(weights, data, dtype, "cpu", engine="minigrad")
+
+    def build_tf(self, weights, data, dtype, device="cpu", engine="tensorflow"):
+        from parity.lectures import LectureTrainer
+        from parity.tf_env import tf1_api
+        _, v1, placement = tf1_api(device, engine)
+        return LectureTrainer(self.lecture(), v1, dtype, data, weights, placement)
