@@ -12,7 +12,11 @@ from minigrad.ops.shape import transpose
 
 def _logsumexp_parts(x):
     shifted = x - np.max(x, axis=-1, keepdims=True)
-    return shifted, np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    total = np.sum(np.exp(shifted), axis=-1, keepdims=True)
+    # NOTE: TF's cross-entropy kernels take this log with the scalar std::log (correctly
+    # rounded); numpy's vectorised float32 log can be one ulp off. One float64 log per row,
+    # rounded back, gives TF's value.
+    return shifted, np.log(total, dtype=np.float64).astype(total.dtype, copy=False)
 
 
 @register
