@@ -12,6 +12,9 @@ optimizer's other numpy-valued state), `optimizer/class`. The file is written at
 whole, and the next save of the same path removes the temporary files killed saves left. It is
 read with `allow_pickle=False`, checked against the objects in full before any value is assigned,
 and refused with every difference listed when names or shapes disagree.
+
+`write_arrays`, `read_arrays` and `write_atomically` are this file handling for the other
+writers of minigrad checkpoints ({name: array} files, e.g. compat.v1's `tf.train.Saver`).
 """
 import contextlib
 import os
@@ -46,9 +49,7 @@ class Checkpoint:
     def save(self, path):
         """Write every variable and optimizer slot to `path` (.npz added if missing)."""
         path = _npz_path(path)
-        arrays = {FORMAT_KEY: np.array(FORMAT_VERSION)}
-        arrays.update(_state(self._objects))
-        _write_atomically(path, arrays)
+        write_arrays(path, _state(self._objects))
         return path
 
     def restore(self, path):
@@ -238,26 +239,45 @@ def _assign_state(opt, opath, stored):
 
 
 # --- files ----------------------------------------------------------------------------------
+def write_arrays(path, arrays):
+    """Write {name: array} to the .npz file `path` as a minigrad checkpoint, atomically;
+    names starting with '_' are reserved for the format."""
+    arrays = {FORMAT_KEY: np.array(FORMAT_VERSION), **arrays}
+    write_atomically(path, lambda f: np.savez(f, **arrays))
+
+
+def read_arrays(path, who="Checkpoint.restore"):
+    """(file path, {name: array}) of the minigrad checkpoint `path` (.npz added if missing),
+    read in full, without the format's entry; `who` begins the error messages (a missing,
+    corrupt or foreign file)."""
+    path = _existing(path, who)
+    stored = _read(path, who)
+    del stored[FORMAT_KEY]
+    return path, stored
+
+
 def _npz_path(path):
     path = os.fspath(path)
     return path if path.endswith(".npz") else path + ".npz"
 
 
-def _existing(path):
+def _existing(path, who="Checkpoint.restore"):
     path = os.fspath(path)
     for candidate in (path, _npz_path(path)):
         if os.path.isfile(candidate):
             return candidate
-    raise FileNotFoundError(f"Checkpoint.restore: no checkpoint file '{path}'")
+    raise FileNotFoundError(f"{who}: no checkpoint file '{path}'")
 
 
-def _write_atomically(path, arrays):
+def write_atomically(path, write):
+    """Create or replace the file `path` with what `write(f)` writes to the binary file `f`:
+    a crash at any moment leaves the old file whole, or the new one."""
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     _remove_stale_temps(path)
     f, tmp = _locked_temp(folder, os.path.basename(path))
     try:
-        _write_and_rename(f, tmp, path, arrays)
+        _write_and_rename(f, tmp, path, write)
     finally:
         f.close()                           # releases the lock, after the rename or removal
         with _WRITING_LOCK:
@@ -265,9 +285,9 @@ def _write_atomically(path, arrays):
     _fsync_dir(folder)
 
 
-def _write_and_rename(f, tmp, path, arrays):
+def _write_and_rename(f, tmp, path, write):
     try:
-        np.savez(f, **arrays)
+        write(f)
         f.flush()
         os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -358,7 +378,7 @@ def _fsync_dir(folder):
         os.close(fd)
 
 
-def _read(path):
+def _read(path, who="Checkpoint.restore"):
     """Every array of the file, read in full (so a damaged member fails here, not later)."""
     try:
         f = np.load(path, allow_pickle=False)
@@ -367,9 +387,9 @@ def _read(path):
         with f:
             stored = {k: f[k] for k in f.files}
     except Exception as e:    # any parse failure (zip, CRC, header, pickle refused) means the same
-        raise ValueError(f"Checkpoint.restore: '{path}' is not a readable checkpoint (corrupt "
+        raise ValueError(f"{who}: '{path}' is not a readable checkpoint (corrupt "
                          f"or truncated .npz file): {type(e).__name__}: {e}") from e
     if FORMAT_KEY not in stored:
-        raise ValueError(f"Checkpoint.restore: '{path}' is an .npz file but not a minigrad "
+        raise ValueError(f"{who}: '{path}' is an .npz file but not a minigrad "
                          f"checkpoint (no '{FORMAT_KEY}' entry)")
     return stored
