@@ -388,3 +388,24 @@ def scalar_feeds_and_case_insensitive_names(tf):
 def test_scalar_feeds_stay_scalars_and_names_are_unique_ignoring_case():
     want, got = both(scalar_feeds_and_case_insensitive_names)
     assert got == want
+
+
+def known_size_meets_unknown(tf):
+    X = tf.placeholder(tf.float32, [None, 3])
+    c = np.arange(15, dtype=np.float32).reshape(5, 3)
+    w = tf.placeholder(tf.float32, [5, 1])
+    y = X - c
+    z = X * w
+    with tf.Session() as sess:
+        vals = sess.run([y, z], {X: np.ones((5, 3), np.float32),
+                                 w: np.full((5, 1), 2.0, np.float32)})
+    return y.shape.as_list(), z.shape.as_list(), vals
+
+
+def test_a_known_size_meets_an_unknown_one_as_tf_merges_them():
+    want, got = both(known_size_meets_unknown)
+    assert got[:2] == want[:2] == ([5, 3], [5, 3])
+    for w, g in zip(want[2], got[2]):
+        np.testing.assert_array_equal(g, w)
+    with pytest.raises(ValueError):          # 4 against 5 is still an error
+        run_in_graph(mgtf, lambda tf: tf.placeholder(tf.float32, [4, 3]) - np.ones((5, 3)))

@@ -392,9 +392,51 @@ def make_op(op_type, fn, args=(), kwargs=None, name=None, effect=False, control_
                    control_inputs, effect)
     if effect:
         return op
-    runs = [_stand_in_run(op, k) for k in ((0, 1) if _has_unknown(op.inputs) else (0,))]
-    _set_outputs(op, runs)
+    _set_outputs(op, _stand_in_runs(op))
     return op.structure
+
+
+def _stand_in_runs(op):
+    """The stand-in runs of `op`. When they fail while some input has unknown dimensions,
+    once more with each unknown dimension set to the one size the other inputs agree on at
+    that (right-aligned) axis: TF merges a known size into an unknown one the same way, so
+    `X - c` with X [?, 3] and c [5, 3] is [5, 3], not a shape error."""
+    ks = (0, 1) if _has_unknown(op.inputs) else (0,)
+    try:
+        return [_stand_in_run(op, k) for k in ks]
+    except (ValueError, TypeError) as first:
+        sizes = _merged_sizes(op.inputs, [np.shape(v) for v in flatten(
+            [list(op.args), dict(op.kwargs)]) if isinstance(v, np.ndarray)])
+        if not sizes:
+            raise
+        try:
+            return [_stand_in_run(op, k, sizes) for k in ks]
+        except (ValueError, TypeError):
+            raise first from None
+
+
+def _merged_sizes(inputs, array_shapes):
+    """{(input id, axis): size} for unknown dims that the known ones (of the other inputs and
+    of array arguments) fix (see above)."""
+    ranked = [t for t in inputs if t._shape is not None]
+    shapes = [t._shape for t in ranked] + list(array_shapes)
+    rank = max((len(s) for s in shapes), default=0)
+    sizes = {}
+    for a in range(1, rank + 1):            # axes counted from the right
+        known = {s[-a] for s in shapes if len(s) >= a} - {None, 1}
+        if len(known) != 1:
+            continue
+        size = known.pop()
+        for t in ranked:
+            if len(t._shape) >= a and t._shape[-a] is None:
+                sizes[id(t), len(t._shape) - a] = size
+    return sizes
+
+
+def _resized(t, k, sizes):
+    a = t._stand_ins[k]
+    shape = tuple(sizes.get((id(t), i), n) for i, n in enumerate(a.shape))
+    return a if shape == a.shape else np.resize(a, shape)
 
 
 def _has_unknown(inputs):
@@ -408,11 +450,11 @@ def _differs(a, b):
     return a is not b and (a.shape != b.shape or not np.array_equal(a, b))
 
 
-def _stand_in_run(op, k):
-    """fn on stand-in arrays (run k); returns (result structure, its eager tensor leaves)."""
+def _stand_in_run(op, k, sizes=None):
+    """fn on stand-in arrays (run k, unknown dims resized by `sizes`); returns its result."""
     graph = op.graph
     args, kwargs = substitute([list(op.args), dict(op.kwargs)],
-                              lambda t: EagerTensor(t._stand_ins[k]))
+                              lambda t: EagerTensor(_resized(t, k, sizes or {})))
     tracer = _Tracer(op.name, first=(k == 0))
     with np.errstate(all="ignore"), state.init_scope(), \
             state.variable_creator_scope(variable_creator(graph)):
