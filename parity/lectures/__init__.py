@@ -6,7 +6,7 @@ and whose `feed`, `fetches`, `line` and `finish` are the deck's training loop cu
 
     for i in range(steps):
         values = sess.run(lecture.fetches(g), lecture.feed(g, data, i))
-        print(lecture.line(i, values))             # the deck's log line, when it prints one
+        print(lecture.log(g, sess, data, i, values))   # the deck's log line, if any
     print(lecture.finish(g, sess, data))           # the deck's closing prints, as values
 
 `LectureTrainer` runs that loop one step at a time (for the parity harness, the benchmarks and
@@ -56,6 +56,11 @@ class Lecture:
         """The deck's log line after step i (None: it prints nothing then)."""
         return None
 
+    def log(self, g, sess, data, i, values):
+        """What the deck prints after step i, with the session at hand for prints that run more
+        of the graph (the prediction after the update, sampled text). Default: `line`."""
+        return self.line(i, values)
+
     def finish(self, g, sess, data):
         """The deck's closing results (accuracy, predicted text ...) as a dict of values."""
         return {}
@@ -104,7 +109,7 @@ class LectureTrainer:
         return self.values[self.lecture.loss]
 
     def line(self, i):
-        return self.lecture.line(i, self.values)
+        return self.lecture.log(self.g, self.sess, self.data, i, self.values)
 
     def weights(self):
         return {v.op.name: a for v, a in zip(self.variables, self.sess.run(self.variables))}
