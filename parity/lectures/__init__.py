@@ -52,6 +52,9 @@ class Lecture:
         """What the deck runs every step (a dict: name -> tensor or op)."""
         return {"cost": g.cost, "train": g.train}
 
+    def after_step(self, g, i, values):
+        """What the deck does with step i's values besides printing: writer.add_summary."""
+
     def line(self, i, values):
         """The deck's log line after step i (None: it prints nothing then)."""
         return None
@@ -106,6 +109,7 @@ class LectureTrainer:
 
     def step(self, i):
         self.values = self.sess.run(self.fetch, self.lecture.feed(self.g, self.data, i))
+        self.lecture.after_step(self.g, i, self.values)
         return self.values[self.lecture.loss]
 
     def line(self, i):
