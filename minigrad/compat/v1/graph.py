@@ -407,12 +407,19 @@ def _stand_in_runs(op):
     except (ValueError, TypeError) as first:
         sizes = _merged_sizes(op.inputs, [np.shape(v) for v in flatten(
             [list(op.args), dict(op.kwargs)]) if isinstance(v, np.ndarray)])
+        if op.type in STAND_IN_SIZES:       # the op's own rule (Reshape: see ops.py)
+            sizes.update(STAND_IN_SIZES[op.type](op))
         if not sizes:
             raise
         try:
             return [_stand_in_run(op, k, sizes) for k in ks]
         except (ValueError, TypeError):
             raise first from None
+
+
+# op type -> fn(op) giving {(input id, axis): size} for unknown dims, when the broadcasting rule
+# of _merged_sizes does not apply to the op (filled by ops.py)
+STAND_IN_SIZES = {}
 
 
 def _merged_sizes(inputs, array_shapes):

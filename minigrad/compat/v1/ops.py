@@ -9,8 +9,8 @@ import functools
 import numpy as np
 
 import minigrad as mg
-from minigrad.compat.v1.graph import (Operation, Tensor, get_default_graph, group,  # noqa: F401
-                                      make_op)
+from minigrad.compat.v1.graph import (STAND_IN_SIZES, Operation, Tensor,  # noqa: F401
+                                      get_default_graph, group, make_op)
 from minigrad.compat.v1.runtime import current_run
 from minigrad.core import apply, as_dtype, float32
 from minigrad.core.function import record_effect
@@ -253,6 +253,26 @@ less_equal = wrap(mg.less_equal, "LessEqual")
 where = wrap(mg.where, "Select")
 cast = wrap(mg.cast, "Cast")
 reshape = wrap(mg.reshape, "Reshape")
+
+
+def _reshape_sizes(op):
+    """A reshape to a fully known shape (no -1) of a tensor with one unknown dimension: that
+    dimension is what makes the element counts agree, so the stand-in runs fit, and the output
+    has the known shape, as in TF (`tf.reshape(x, [170, 10, 25])` of an x [?, 25])."""
+    x = op.kwargs.get("tensor", op.args[0] if op.args else None)
+    shape = op.kwargs.get("shape", op.args[1] if len(op.args) > 1 else None)
+    if not isinstance(x, Tensor) or x._shape is None or list(x._shape).count(None) != 1 or \
+            not isinstance(shape, (list, tuple, np.ndarray)) or \
+            not all(isinstance(n, (int, np.integer)) and n >= 0 for n in shape):
+        return {}
+    known = int(np.prod([n for n in x._shape if n is not None]))
+    total = int(np.prod(shape))
+    if known == 0 or total % known:
+        return {}
+    return {(id(x), list(x._shape).index(None)): total // known}
+
+
+STAND_IN_SIZES["Reshape"] = _reshape_sizes
 transpose = wrap(mg.transpose, "Transpose")
 identity = wrap(mg.identity, "Identity")
 zeros = wrap(mg.zeros, "zeros")
