@@ -305,10 +305,11 @@ def _write_and_rename(f, tmp, path, write):
 _WRITING, _WRITING_LOCK = set(), threading.Lock()
 
 
-def _temp_pattern(basename):
-    """Exactly the names mkstemp gives `basename`'s temporaries: the random part has no dot, so
-    another checkpoint's (whose basename starts with `basename` + '.') never matches."""
-    return re.compile(re.escape(f".{basename}.") + r"[A-Za-z0-9_]+" + re.escape(".tmp"))
+def _temp_pattern(name_regex):
+    """Exactly the names mkstemp gives the temporaries of the files whose names fully match
+    `name_regex`: the random part has no dot, so another file's (whose name starts with a
+    matching name + '.') never matches."""
+    return re.compile(r"\." + name_regex + r"\.[A-Za-z0-9_]+" + re.escape(".tmp"))
 
 
 def _locked_temp(folder, basename):
@@ -337,10 +338,17 @@ def _same_file(fd, path):
 
 def _remove_stale_temps(path):
     """Delete the temporaries of `path` whose writer is gone (killed mid-save)."""
+    folder, basename = os.path.split(os.path.abspath(path))
+    remove_stale_temps(folder, re.escape(basename))
+
+
+def remove_stale_temps(folder, name_regex):
+    """Delete the temporaries whose writer is gone (killed mid-save) of the files in `folder`
+    whose names fully match the regular expression `name_regex` (a family of checkpoints,
+    e.g. one per step, whose killed saves are not retried under the same name)."""
     if fcntl is None:
         return                              # no flock (Windows): leave them rather than guess
-    folder, basename = os.path.split(os.path.abspath(path))
-    pattern = _temp_pattern(basename)
+    pattern = _temp_pattern(name_regex)
     for name in os.listdir(folder):
         if pattern.fullmatch(name):
             _remove_if_unlocked(os.path.join(folder, name))

@@ -33,6 +33,7 @@ from minigrad.compat.v1.variables import (AUTO_REUSE, Variable, VariableScope, g
                                           variables_initializer)
 from minigrad.compat.v1 import ops as _ops
 from minigrad.compat.v1 import train as _train
+from minigrad.compat.v1 import saver as _saver
 from minigrad.compat.v1 import initializers, layers, nn, summary  # noqa: E402
 from minigrad.compat.v1 import contrib  # noqa: E402
 
@@ -87,7 +88,10 @@ train = _types.SimpleNamespace(
     MomentumOptimizer=_train.MomentumOptimizer, RMSPropOptimizer=_train.RMSPropOptimizer,
     AdamOptimizer=_train.AdamOptimizer, get_global_step=_train.get_global_step,
     get_or_create_global_step=_train.get_or_create_global_step,
-    create_global_step=_train.create_global_step)
+    create_global_step=_train.create_global_step, Saver=_saver.Saver,
+    latest_checkpoint=_saver.latest_checkpoint, get_checkpoint_state=_saver.get_checkpoint_state,
+    checkpoint_exists=_saver.checkpoint_exists,
+    update_checkpoint_state=_saver.update_checkpoint_state)
 dtypes = _types.SimpleNamespace(float16=float16, float32=float32, float64=float64, int32=int32,
                                 int64=int64, uint8=uint8, bool=bool, as_dtype=_as_dtype,
                                 DType=DType)
