@@ -5,6 +5,7 @@ Learning tools on top of the core (numpy only; the `dot` program is used only if
 """
 from minigrad.graph.capture import capture
 from minigrad.graph.dot import render, to_dot
+from minigrad.graph.explore import explore
 from minigrad.graph.trace import Step, Trace, trace
 
-__all__ = ["trace", "Trace", "Step", "to_dot", "render", "capture"]
+__all__ = ["trace", "Trace", "Step", "to_dot", "render", "capture", "explore"]
