@@ -189,32 +189,34 @@ for (const id in edgeEl) {
 function clip(s, n) { return s.length > n ? s.slice(0, n - 1) + "\u2026" : s; }
 function rowsAt(tid, step) {
   const rows = D.tensors[tid] ? D.tensors[tid].rows : [];
-  let r = null;
-  for (const row of rows) if (row.step <= step) r = row;
-  const n = rows.filter((row) => row.step <= step).length;
+  let r = null, n = 0;
+  for (const row of rows) if (row.step <= step) { r = row; n++; }
   return [r, n];
 }
+// Each render works out every element's classes and text, then writes only what changed (a
+// step changes a handful of elements; a graph has up to a few thousand).
+function put(el, cls, txt) {
+  if (el.__cls !== cls) { el.setAttribute("class", cls); el.__cls = cls; }
+  if (txt !== undefined && el.__txt !== txt) { el.textContent = txt; el.__txt = txt; }
+}
+const baseCls = {};
+for (const id in nodeEl) baseCls[id] = nodeEl[id].getAttribute("class") || "node";
+let lastFolds = null;
 function render() {
-  for (const id in nodeEl) nodeEl[id].classList.remove("current", "done", "got");
-  for (const id in miniNode) miniNode[id].setAttribute("class", "n");
-  for (const id in edgeEl) edgeEl[id].classList.remove("flowed", "active", "blocked");
-  for (const id in glabel) { glabel[id].textContent = ""; glabel[id].classList.remove("active"); }
+  const cur = k > 0 ? D.steps[k - 1].node : D.targetNode;
+  if (cur && $("follow").checked) openTo(cur);
+  const foldKey = [...collapsed].sort().join("|");
+  if (foldKey !== lastFolds) { lastFolds = foldKey; foldsChanged(); }
+  const state = {}, edge = {}, gl = {};
   for (let i = 0; i < k; i++) {
-    const s = D.steps[i], last = i === k - 1;
-    if (nodeEl[s.node]) nodeEl[s.node].classList.add(last ? "current" : "done");
-    if (miniNode[s.node]) miniNode[s.node].setAttribute("class", last ? "n current" : "n done");
-    for (const p of s.passes) {
-      const g = edgeEl[p.edge];
-      if (!g) continue;
-      g.classList.add(p.text === null ? "blocked" : "flowed");
-      if (last && p.text !== null) g.classList.add("active");
-      glabel[p.edge].textContent = p.text === null ? "" : clip(p.text, 24);
-      if (last) glabel[p.edge].classList.add("active");
+    const st = D.steps[i], last = i === k - 1;
+    state[st.node] = last ? "current" : "done";
+    for (const p of st.passes) {
+      edge[p.edge] = p.text === null ? "blocked" : "flowed" + (last ? " active" : "");
+      gl[p.edge] = [p.text === null ? "" : clip(p.text, 24), last ? "gl active" : "gl"];
     }
   }
-  const cur = k > 0 ? D.steps[k - 1].node : D.targetNode;
-  if (k === 0 && cur && nodeEl[cur]) {
-    nodeEl[cur].classList.add("current"); miniNode[cur].setAttribute("class", "n current"); }
+  if (k === 0 && cur) state[cur] = "current";
   for (const id in badge) {
     const lines = [];
     let sum = false;
@@ -225,25 +227,39 @@ function render() {
       lines.push(nm.length <= 12 ? nm + " = " + r.short : "grad " + r.short);
       sum = sum || n > 1;
     }
-    const b = badge[id];
-    b.textContent = clip(lines.join("   "), Math.max(30, Math.round(box[id].width / 5.6)));
-    b.setAttribute("class", "badge" + (sum ? " sum" : "") + (k === 0 && id === cur ? " seed" : ""));
-    if (lines.length && !nodeEl[id].classList.contains("current") &&
-        !nodeEl[id].classList.contains("done")) nodeEl[id].classList.add("got");
+    if (lines.length && !state[id]) state[id] = "got";
+    const hide = hidden[id] ? " hidden" : "";
+    put(badge[id], "badge" + (sum ? " sum" : "") + (k === 0 && id === cur ? " seed" : "") + hide,
+        clip(lines.join("   "), Math.max(30, Math.round(box[id].width / 5.6))));
+    put(nodeEl[id], baseCls[id] + (state[id] ? " " + state[id] : "") + hide +
+        (id === selected ? " selected" : ""));
+    put(miniNode[id], "n" + (state[id] === "current" || state[id] === "done" ?
+        " " + state[id] : ""));
   }
-  document.querySelectorAll("#grads td.grad").forEach((td) => {
+  for (const id in edgeEl) {
+    const hide = hiddenEdge[id] ? " hidden" : "";
+    put(edgeEl[id], "edge" + (edge[id] ? " " + edge[id] : "") + hide);
+    const [txt, cls] = gl[id] || ["", "gl"];
+    put(glabel[id], cls + hide, txt);
+  }
+  for (const id in proxyOf) {
+    const flowed = proxyOf[id].some((e) => edge[e] && edge[e] !== "blocked");
+    put(proxyEl[id], "proxy" + (flowed ? " flowed" : ""));
+  }
+  const curFold = cur ? foldOf(D.nodes[cur].scope) : null;
+  for (const s in folded)
+    put(folded[s], "foldbar" + (collapsed.has(s) && foldOf(s) === s ? "" : " hidden") +
+        (curFold === s ? " holds-current" : ""));
+  for (const td of gradCells) {
     const [r, n] = rowsAt(td.getAttribute("data-tensor"), k);
-    td.textContent = r ? r.full : "\u2014";
-    td.className = "grad" + (r ? "" : " pending") + (n > 1 ? " sum" : "");
-  });
+    put(td, "grad" + (r ? "" : " pending") + (n > 1 ? " sum" : ""), r ? r.full : "\u2014");
+  }
   $("steppanel").innerHTML = k === 0 ? D.start : D.steps[k - 1].html;
   $("counter").textContent = k === 0 ? "start / " + N : "step " + k + " / " + N;
   $("slider").value = k;
   $("prev").disabled = $("first").disabled = k === 0;
   $("next").disabled = $("last").disabled = k === N;
   document.body.setAttribute("data-step", k);
-  if (cur && $("follow").checked) openTo(cur);
-  applyFolds();
   if (cur) reveal(cur);
 }
 function go(n) { k = Math.max(0, Math.min(N, n)); render(); }
@@ -270,10 +286,9 @@ document.addEventListener("keydown", (e) => {
 
 // --- a node's own panel ----------------------------------------------------------------------
 function select(id) {
-  if (selected && nodeEl[selected]) nodeEl[selected].classList.remove("selected");
   selected = id === selected ? null : id;
-  if (selected) nodeEl[selected].classList.add("selected");
   $("nodepanel").innerHTML = selected ? D.nodes[selected].html : "";
+  render();
 }
 
 // --- folding name scopes -----------------------------------------------------------------------
@@ -294,7 +309,7 @@ function repBox(r) {
 const bar = {};
 const cbox = {};
 for (const c in clusterEl) cbox[c] = clusterEl[c].getBBox();
-function foldBar(s, g) {       // a folded scope: a bar along the top of its box, one click opens
+function foldBar(s) {       // a folded scope: a bar along the top of its box, one click opens
   const b = cbox[s], h = Math.min(b.height, 44);
   bar[s] = { x: b.x, y: b.y, width: b.width, height: h };
   const fg = document.createElementNS(NS, "g");
@@ -318,6 +333,7 @@ for (const s in clusterEl) {
   const t = clusterEl[s].querySelector("text");
   if (!t) continue;
   labelText[s] = t.textContent;
+  t.textContent = "\u25be " + labelText[s];
   t.addEventListener("click", (ev) => { ev.stopPropagation(); toggle(s); });
   clusterEl[s].addEventListener("click", (ev) => {
     if (collapsed.has(s)) { ev.stopPropagation(); toggle(s); } });
@@ -329,47 +345,31 @@ function openTo(node) {
   const parts = scope.split("/");
   for (let i = 1; i <= parts.length; i++) collapsed.delete(parts.slice(0, i).join("/"));
 }
-function applyFolds() {
-  const cur = k > 0 ? D.steps[k - 1].node : D.targetNode;
-  const curFold = cur ? foldOf(D.nodes[cur].scope) : null;
+const hidden = {}, hiddenEdge = {}, proxyOf = {}, proxyEl = {};
+function foldsChanged() {           // which nodes and edges a fold hides; edges to folded boxes
   for (const s in clusterEl) {
-    const outer = foldOf(s), g = clusterEl[s];
-    g.classList.toggle("hidden", outer !== null && outer !== s);
-    g.classList.toggle("folded", outer === s);
-    const t = g.querySelector("text");
-    if (t && labelText[s] !== undefined) {
-      t.textContent = "\u25be " + labelText[s];
-      if (outer === s && !folded[s]) folded[s] = foldBar(s, g);
-    }
-    if (folded[s]) {
-      folded[s].classList.toggle("hidden", outer !== s);
-      folded[s].classList.toggle("holds-current", curFold === s);
-    }
+    const outer = foldOf(s);
+    clusterEl[s].classList.toggle("hidden", outer !== null && outer !== s);
+    clusterEl[s].classList.toggle("folded", outer === s);
+    if (outer === s && !folded[s] && labelText[s] !== undefined) folded[s] = foldBar(s);
   }
-  for (const id in nodeEl) {
-    const hide = rep(id) !== id;
-    nodeEl[id].classList.toggle("hidden", hide);
-    badge[id].classList.toggle("hidden", hide);
-  }
+  for (const id in nodeEl) hidden[id] = rep(id) !== id;
   while (proxies.firstChild) proxies.removeChild(proxies.firstChild);
-  const drawn = {};
+  for (const key in proxyOf) { delete proxyOf[key]; delete proxyEl[key]; }
   for (const id in edgeEl) {
     const e = D.edges[id], a = rep(e.src), b = rep(e.dst);
-    const plain = a === e.src && b === e.dst;
-    edgeEl[id].classList.toggle("hidden", !plain);
-    glabel[id].classList.toggle("hidden", !plain);
-    if (plain || a === b) continue;
+    hiddenEdge[id] = !(a === e.src && b === e.dst);
+    if (!hiddenEdge[id] || a === b) continue;
     const key = a + ">" + b;
-    const flowed = edgeEl[id].classList.contains("flowed");
-    if (drawn[key]) { if (flowed) drawn[key].classList.add("flowed"); continue; }
+    if (proxyOf[key]) { proxyOf[key].push(id); continue; }
     const p = repBox(a), q = repBox(b);
     const x1 = p.x + p.width, y1 = p.y + p.height / 2, x2 = q.x, y2 = q.y + q.height / 2;
     const m = Math.max(30, Math.abs(x2 - x1) / 2);
     const path = document.createElementNS(NS, "path");
     path.setAttribute("d", `M${x1},${y1} C${x1 + m},${y1} ${x2 - m},${y2} ${x2},${y2}`);
-    path.setAttribute("class", "proxy" + (flowed ? " flowed" : ""));
     proxies.appendChild(path);
-    drawn[key] = path;
+    proxyOf[key] = [id];
+    proxyEl[key] = path;
   }
   document.querySelectorAll("#scopelist input").forEach((c) => {
     c.checked = !collapsed.has(c.value); });
@@ -403,7 +403,8 @@ const whole = (() => {
 svg.removeAttribute("width"); svg.removeAttribute("height");
 svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
 let vb = { x: whole.x, y: whole.y, w: whole.w, h: whole.h };
-function aspect() { return (view.clientHeight || 600) / (view.clientWidth || 800); }
+let viewW = view.clientWidth || 800, viewH = view.clientHeight || 600;  // read once: reading
+function aspect() { return viewH / viewW; }                   // them each step forces a layout
 const m0 = g0.transform && g0.transform.baseVal.consolidate();
 const M = m0 ? m0.matrix : { a: 1, b: 0, c: 0, d: 1, e: 0, f: 0 };
 function outer(b) { return { x: M.a * b.x + M.e, y: M.d * b.y + M.f, w: M.a * b.width,
@@ -447,7 +448,7 @@ function setView(x, y, w) {
 function fit() {
   const a = aspect(), pad = 20;
   let w = Math.max(whole.w + 2 * pad, (whole.h + 2 * pad) / a);
-  w = Math.max(w, (view.clientWidth || 800) / 1.6);          // never more than 160%
+  w = Math.max(w, viewW / 1.6);                              // never more than 160%
   setView(whole.x - pad - (w - whole.w - 2 * pad) / 2,
           whole.y - pad - (w * a - whole.h - 2 * pad) / 2, w);
 }
@@ -475,18 +476,19 @@ view.addEventListener("pointerdown", (e) => {
 });
 window.addEventListener("pointermove", (e) => {
   if (!drag) return;
-  const s = vb.w / view.clientWidth;
+  const s = vb.w / viewW;
   setView(drag.vx - (e.clientX - drag.x) * s, drag.vy - (e.clientY - drag.y) * s, vb.w);
 });
 window.addEventListener("pointerup", () => { drag = null; view.classList.remove("drag"); });
 $("fit").onclick = fit;
 $("zin").onclick = () => setView(vb.x + vb.w * 0.1, vb.y + vb.h * 0.1, vb.w * 0.8);
 $("zout").onclick = () => setView(vb.x - vb.w * 0.125, vb.y - vb.h * 0.125, vb.w * 1.25);
-window.addEventListener("resize", () => setView(vb.x, vb.y, vb.w));
+window.addEventListener("resize", () => {
+  viewW = view.clientWidth || 800; viewH = view.clientHeight || 600; setView(vb.x, vb.y, vb.w); });
 
 // --- start ---------------------------------------------------------------------------------------
 $("summary").textContent = D.summary;
-const tb = $("gradrows");
+const tb = $("gradrows"), gradCells = [];
 for (const row of D.table) {
   const tr = document.createElement("tr");
   const th = document.createElement("th"), td = document.createElement("td");
@@ -494,9 +496,10 @@ for (const row of D.table) {
   td.className = "grad"; td.setAttribute("data-tensor", row.tensor);
   td.setAttribute("data-label", row.label);
   tr.appendChild(th); tr.appendChild(td); tb.appendChild(tr);
+  gradCells.push(td);
 }
 fit();                                     // the whole graph, unless that makes it tiny
-if (view.clientWidth / vb.w < 0.5) setView(vb.x, vb.y, view.clientWidth / 0.85);
+if (viewW / vb.w < 0.5) setView(vb.x, vb.y, viewW / 0.85);
 render();
 const query = location.hash + "&" + location.search;
 const folds = query.match(/fold=([^&]*)/);                // #fold=all or #fold=a,b/c
@@ -514,7 +517,7 @@ if (want) {
 const zoom = query.match(/zoom=([\d.]+)/);                // #zoom=1: that scale, on the node
 if (zoom && +zoom[1] > 0) {
   const cur = k > 0 ? D.steps[k - 1].node : D.targetNode;
-  const b = outer(repBox(rep(cur))), w = view.clientWidth / +zoom[1];
+  const b = outer(repBox(rep(cur))), w = viewW / +zoom[1];
   setView(b.x + b.w / 2 - w / 2, b.y + b.h / 2 - w * aspect() / 2, w);
 }
 window.explorer = { go: go, get step() { return k; }, steps: N };

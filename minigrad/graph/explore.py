@@ -482,7 +482,7 @@ def _drawing(model, layout):
     edges = [(eid, a, b, "" if op.xs[k].ndim == 0 else _shape(op.xs[k]))
              for eid, a, b, _, op, k in model.edges]
     size = layered.layout(nodes, [(a, b) for _, a, b, _ in edges])
-    return layered.svg(nodes, edges, size, size[2], model.scope_counts(nodes)), "layered"
+    return layered.svg(nodes, edges, size, size[2]), "layered"
 
 
 class _Recorded(GradientTape):

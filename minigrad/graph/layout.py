@@ -192,9 +192,9 @@ _HEAD = ' class="head"'
 _FILL = {"op": "#dbe8f7", "var": "#fde7b0", "const": "#eeeeee", "ext": "#eeeeee"}
 
 
-def svg(nodes, edges, size, clusters, counts):
-    """The drawing as SVG text. edges: [(edge id, src id, dst id, label)];
-    counts: {scope: number of nodes inside}, shown when the scope is folded."""
+def svg(nodes, edges, size, clusters):
+    """The drawing as SVG text. edges: [(edge id, src id, dst id, label)]; size and clusters:
+    what layout() returned."""
     width, height, _ = size
     by_id = {n.id: n for n in nodes}
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" id="graph" class="layered" '
