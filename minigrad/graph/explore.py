@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import subprocess
-import xml.etree.ElementTree as ET
 
 import numpy as np
 
@@ -507,6 +506,7 @@ _SVG = "http://www.w3.org/2000/svg"
 
 def _annotate(svg_text, model):
     """Graphviz's SVG with the page's ids: data-node / data-edge / data-scope attributes."""
+    import xml.etree.ElementTree as ET          # only here: `import minigrad` stays lean
     ET.register_namespace("", _SVG)
     ET.register_namespace("xlink", "http://www.w3.org/1999/xlink")
     root = ET.fromstring(svg_text)
