@@ -56,8 +56,10 @@ def explore(target, path="backprop.html", sources=None, names=None, tape=None, *
     when `dot` is installed), 'dot' or 'layered'. title: the page's title. max_nodes: the most
     nodes drawn before explore refuses (the page stays usable to about MAX_NODES).
 
-    Open the file in a browser; `#step=N` (or `#step=end`) at the end of its URL starts the
-    page N steps into the walk.
+    Open the file in a browser; at the end of its URL, `#step=N` (or `#step=end`) starts the
+    page N steps into the walk (pressing the step button N times), `fold=all` or
+    `fold=scope1,scope2` folds name scopes, `zoom=1` shows the current node at that scale:
+    `page.html#step=7&zoom=1.15`.
     """
     if layout not in ("auto", "dot", "layered"):
         raise ValueError(f"explore: layout must be 'auto', 'dot' or 'layered', got {layout!r}")
