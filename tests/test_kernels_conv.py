@@ -2,16 +2,19 @@
 
 The references loop over output positions over explicitly padded inputs: slow and obviously
 right. Every kernel is checked in float32 and float64 over a seeded grid of shapes (batch 1-3,
-odd and even sizes 1..9, kernels 1..5, strides 1..3, dilation 1..2, SAME/VALID/explicit pads).
+odd and even sizes 1..9, kernels 1..5, strides 1..3, dilation 1..2, SAME/VALID/explicit pads),
+by both conv methods: im2col + BLAS and the direct kernels (minigrad.kernels.conv_direct),
+which are also checked against each other, their composite twin, on the lecture's layers.
 """
 import os
 
 import numpy as np
 import pytest
 
-from minigrad.kernels import conv, pool
+from minigrad.kernels import conv, conv_direct, pool
 
 DTYPES = [np.float32, np.float64]
+METHODS = ["im2col", "direct"]
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
@@ -208,25 +211,29 @@ def test_conv_output_size(in_size, k, stride, dilation, padding, want):
     assert (got[0] <= 0 and want[0] <= 0) or got == want
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CONV_CASES, ids=_case_id)
-def test_conv2d_matches_reference(case, dtype):
+def test_conv2d_matches_reference(case, dtype, method):
     n, h, w, k, s, d, pads = case
     rng = np.random.default_rng(hash(case) % 2**32)
     cin, cout = (int(v) for v in rng.integers(1, 5, 2))
+    if method == "direct":   # also whole and partial 8-lane blocks of channels
+        cin, cout = cin + 8 * int(rng.integers(0, 2)), cout + 4 * int(rng.integers(0, 4))
     x = _data(rng, (n, h, w, cin), dtype)
     wt = _data(rng, k + (cin, cout), dtype)
-    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads, method=method)
     assert_close(y, ref_conv(x.astype(np.float64), wt, s, d, pads), dtype, "forward")
     gy = _data(rng, y.shape, dtype)
-    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
+    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads, method=method)
     assert_close(gx, ref_conv_backward_input(gy.astype(np.float64), wt, x.shape, s, d, pads),
                  dtype, "backward_input")
     gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=patches)
     assert_close(gw, ref_conv_backward_filter(x.astype(np.float64), gy, wt.shape, s, d, pads),
                  dtype, "backward_filter")
     # without the forward's patches (a kernel-level call) they are rebuilt: the same bits
-    assert np.array_equal(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads), gw)
+    assert np.array_equal(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads,
+                                                      method=method), gw)
 
 
 @pytest.mark.parametrize("layout", [True, False])
@@ -237,54 +244,65 @@ def test_conv2d_both_patch_layouts_cin1(case, layout, monkeypatch):
     n, h, w, k, s, d, pads = case
     rng = np.random.default_rng(17)
     x, wt = _data(rng, (n, h, w, 1), np.float64), _data(rng, k + (1, 3), np.float64)
-    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads, method="im2col")
     assert_close(y, ref_conv(x, wt, s, d, pads), np.float64, "forward")
     gy = _data(rng, y.shape, np.float64)
-    assert_close(conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads),
+    assert_close(conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads, method="im2col"),
                  ref_conv_backward_input(gy, wt, x.shape, s, d, pads), np.float64, "bwd_input")
     gw_ref = ref_conv_backward_filter(x, gy, wt.shape, s, d, pads)
     for given in (patches, None):
-        assert_close(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=given),
+        assert_close(conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=given,
+                                                 method="im2col"),
                      gw_ref, np.float64, "bwd_filter")
 
 
-def test_patches_belong_to_the_caller():
-    """The forward hands its patches to the caller; no later call writes into them unless that
-    caller passes them back as `reuse`, and backward_filter uses the ones it is given."""
+@pytest.mark.parametrize("method", METHODS)
+def test_patches_belong_to_the_caller(method):
+    """The forward hands its patches (for the direct kernels: the padded x) to the caller; no
+    later call writes into them unless that caller passes them back as `reuse`, and
+    backward_filter uses the ones it is given, whatever method it is asked for."""
     rng = np.random.default_rng(19)
     args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
     x1, w1 = _data(rng, (3, 12, 12, 1), np.float64), _data(rng, (5, 5, 1, 4), np.float64)
     x2 = _data(rng, x1.shape, np.float64)
-    y1, p1 = conv.conv2d_forward(x1, w1, *args)
+    y1, p1 = conv.conv2d_forward(x1, w1, *args, method=method)
     frozen = p1.cols.copy()
     gy = _data(rng, y1.shape, np.float64)
-    gw1 = conv.conv2d_backward_filter(x1, gy, w1.shape, *args)       # scratch storage
-    y2, p2 = conv.conv2d_forward(x2, w1, *args)                      # same geometry
+    gw1 = conv.conv2d_backward_filter(x1, gy, w1.shape, *args, method=method)   # scratch
+    y2, p2 = conv.conv2d_forward(x2, w1, *args, method=method)       # same geometry
     assert not np.shares_memory(p1.store, p2.store)
     assert np.array_equal(p1.cols, frozen) and not p1.cols.flags.writeable
     x1 += 1.0      # in place after the forward: the given patches are the forward's x's
-    assert np.array_equal(conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p1), gw1)
-    assert_close(conv.conv2d_backward_filter(x1, gy, w1.shape, *args),
+    other = METHODS[1 - METHODS.index(method)]
+    assert np.array_equal(conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p1,
+                                                      method=other), gw1)
+    assert_close(conv.conv2d_backward_filter(x1, gy, w1.shape, *args, method=method),
                  ref_conv_backward_filter(x1, gy, w1.shape, *args), np.float64)
     # reuse: the caller is done with p1, so the next forward may overwrite its storage
-    y3, p3 = conv.conv2d_forward(x2, w1, *args, reuse=p1)
+    y3, p3 = conv.conv2d_forward(x2, w1, *args, reuse=p1, method=method)
     assert p3.store is p1.store and np.array_equal(y3, y2) and np.array_equal(p3.cols, p2.cols)
     x3, w3 = _data(rng, (2, 6, 6, 4), np.float64), _data(rng, (3, 3, 4, 2), np.float64)
-    y4, p4 = conv.conv2d_forward(x3, w3, *args, reuse=p3)           # does not fit: fresh
+    y4, p4 = conv.conv2d_forward(x3, w3, *args, reuse=p3, method=method)   # does not fit
     assert not np.shares_memory(p4.store, p3.store)
     with pytest.raises(ValueError, match="patches built for"):
         conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p4)
+    # the other method's patches: they decide the method
+    _, p5 = conv.conv2d_forward(x1, w1, *args, method=other)
+    assert_close(conv.conv2d_backward_filter(x1, gy, w1.shape, *args, patches=p5, method=method),
+                 ref_conv_backward_filter(x1, gy, w1.shape, *args), np.float64)
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("case", CONV_CASES[::3], ids=_case_id)
-def test_conv2d_adjoint_identity(case):
+def test_conv2d_adjoint_identity(case, method):
     """<gy, conv(x, w)> = <gx, x> = <gw, w>: the backward kernels are conv's exact adjoints."""
     n, h, w, k, s, d, pads = case
     rng = np.random.default_rng(7)
-    x, wt = _data(rng, (n, h, w, 3), np.float64), _data(rng, k + (3, 2), np.float64)
-    y, patches = conv.conv2d_forward(x, wt, s, d, pads)
+    cin = 3 if method == "im2col" else 9
+    x, wt = _data(rng, (n, h, w, cin), np.float64), _data(rng, k + (cin, 2), np.float64)
+    y, patches = conv.conv2d_forward(x, wt, s, d, pads, method=method)
     gy = _data(rng, y.shape, np.float64)
-    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads)
+    gx = conv.conv2d_backward_input(gy, wt, x.shape, s, d, pads, method=method)
     gw = conv.conv2d_backward_filter(x, gy, wt.shape, s, d, pads, patches=patches)
     assert_same_inner_product(gy, y, gx, x)
     assert_same_inner_product(gy, y, gw, wt)
@@ -353,16 +371,20 @@ def _finite_difference_check(f, inputs, grads, eps=1e-6, rtol=1e-7):
             f"input {idx}: max error {err.max():.3g} at {worst}: {num[worst]} vs {g[worst]}"
 
 
-def test_finite_differences_float64():
+@pytest.mark.parametrize("method", METHODS)
+def test_finite_differences_float64(method):
     rng = np.random.default_rng(11)
     x, w = rng.standard_normal((2, 5, 4, 2)), rng.standard_normal((3, 2, 2, 3))
-    args = ((2, 1), (1, 2), ((1, 1), (1, 2)))
-    y, _ = conv.conv2d_forward(x, w, *args)
-    ct = rng.standard_normal(y.shape)  # L = sum(ct * y): non-uniform cotangent
-    grads = [conv.conv2d_backward_input(ct, w, x.shape, *args),
-             conv.conv2d_backward_filter(x, ct, w.shape, *args)]
-    _finite_difference_check(lambda x, w: np.sum(ct * conv.conv2d_forward(x, w, *args)[0]),
-                             [x, w], grads)
+    for args in (((2, 1), (1, 2), ((1, 1), (1, 2))), ((1, 1), (2, 1), ((2, 2), (1, 1)))):
+        y, _ = conv.conv2d_forward(x, w, *args, method=method)
+        ct = rng.standard_normal(y.shape)  # L = sum(ct * y): non-uniform cotangent
+        grads = [conv.conv2d_backward_input(ct, w, x.shape, *args, method=method),
+                 conv.conv2d_backward_filter(x, ct, w.shape, *args, method=method)]
+        _finite_difference_check(
+            lambda x, w: np.sum(ct * conv.conv2d_forward(x, w, *args, method=method)[0]),
+            [x, w], grads)
+    if method == "direct":
+        return
 
     pargs = ((3, 2), (2, 2), ((1, 1), (0, 1)))
     # distinct values, so no tie flips under +-eps
@@ -375,19 +397,87 @@ def test_finite_differences_float64():
                              [pool.avg_pool_backward(ct, xp.shape, *pargs)])
 
 
-def test_float64_bitwise_deterministic():
+@pytest.mark.parametrize("method", METHODS)
+def test_float64_bitwise_deterministic(method):
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((8, 14, 14, 8)), rng.standard_normal((5, 5, 8, 16))
     args = ((1, 1), (1, 1), ((2, 2), (2, 2)))
     gy = rng.standard_normal((8, 14, 14, 16))
-    runs = [(conv.conv2d_forward(x, w, *args)[0],
-             conv.conv2d_backward_input(gy, w, x.shape, *args),
-             conv.conv2d_backward_filter(x, gy, w.shape, *args),
+    runs = [(conv.conv2d_forward(x, w, *args, method=method)[0],
+             conv.conv2d_backward_input(gy, w, x.shape, *args, method=method),
+             conv.conv2d_backward_filter(x, gy, w.shape, *args, method=method),
              pool.avg_pool_backward(gy, gy.shape, (3, 3), (1, 1), ((1, 1), (1, 1))))
             for _ in range(3)]
     for run in runs[1:]:
         for a, b in zip(runs[0], run):
             assert np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# The direct kernels against their composite twin (the im2col path) on the lecture's layers
+
+LECTURE_LAYERS = [    # x shape, filter shape, strides, dilations, pads
+    ((100, 28, 28, 1), (5, 5, 1, 8), (1, 1), (1, 1), ((2, 2), (2, 2))),      # mnist_cnn conv1
+    ((100, 14, 14, 8), (5, 5, 8, 16), (1, 1), (1, 1), ((2, 2), (2, 2))),     # mnist_cnn conv2
+    ((13, 14, 14, 16), (3, 3, 16, 32), (2, 2), (1, 1), ((0, 1), (0, 1))),    # strided
+    ((5, 17, 15, 24), (3, 3, 24, 40), (1, 1), (2, 2), ((2, 2), (2, 2))),     # dilated
+    ((6, 20, 32, 1), (3, 32, 1, 16), (1, 1), (1, 1), ((0, 0), (0, 0))),      # TextCNN-like
+]
+# float32: both methods sum the same products in different orders (BLAS's blocking, the
+# direct tile's sequential taps; backward_filter sums up to 78400 products in per-image and
+# per-group partials): a few ulps of the largest partial sum, so 2e-6 of the output's scale.
+# float64: the same orders, 2^-29 times the float32 rounding: 1e-12 relative.
+TWIN_TOL = {np.float32: 2e-6, np.float64: 1e-12}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer", LECTURE_LAYERS, ids=lambda c: "x".join(map(str, c[1])))
+def test_direct_matches_im2col_twin(layer, dtype):
+    xs, ws, s, d, pads = layer
+    rng = np.random.default_rng(23)
+    x, w = _data(rng, xs, dtype), _data(rng, ws, dtype)
+    outs = {}
+    for method in METHODS:
+        y, p = conv.conv2d_forward(x, w, s, d, pads, method=method)
+        gy = _data(np.random.default_rng(29), y.shape, dtype)
+        outs[method] = (y, conv.conv2d_backward_input(gy, w, xs, s, d, pads, method=method),
+                        conv.conv2d_backward_filter(x, gy, ws, s, d, pads, patches=p))
+    for what, a, b in zip(("forward", "backward_input", "backward_filter"), *outs.values()):
+        assert a.shape == b.shape and a.dtype == b.dtype == dtype
+        scale = np.abs(b.astype(np.float64)).max()
+        err = np.abs(a.astype(np.float64) - b).max()
+        assert err <= TWIN_TOL[dtype] * scale, f"{what}: {err:.3g} of scale {scale:.3g}"
+
+
+def test_direct_results_do_not_depend_on_the_thread_count():
+    rng = np.random.default_rng(31)
+    x, w = _data(rng, (9, 14, 14, 8), np.float32), _data(rng, (5, 5, 8, 16), np.float32)
+    gy = _data(rng, (9, 14, 14, 16), np.float32)
+    geo = ((1, 1), (1, 1), ((2, 2), (2, 2)))
+    runs = []
+    try:
+        for n in (1, 2, 3):
+            conv_direct.set_threads(n)
+            y, p = conv.conv2d_forward(x, w, *geo, method="direct")
+            runs.append((y, conv.conv2d_backward_input(gy, w, x.shape, *geo, method="direct"),
+                         conv.conv2d_backward_input(gy[:, ::2, ::2], w, x.shape, (2, 2),
+                                                    *geo[1:], method="direct"),
+                         conv.conv2d_backward_filter(x, gy, w.shape, *geo, patches=p)))
+    finally:
+        conv_direct.set_threads(None)
+    for run in runs[1:]:
+        for a, b in zip(runs[0], run):
+            assert np.array_equal(a, b)
+
+
+def test_choose_method_rule():
+    """The lecture CNN's layers go direct; TextCNN's (128 filters) stay on BLAS."""
+    assert conv.choose_method((100, 28, 28, 1), (5, 5, 1, 8)) == "direct"
+    assert conv.choose_method((100, 14, 14, 8), (5, 5, 8, 16)) == "direct"
+    assert conv.choose_method((100, 14, 14, 8), (5, 5, 8, 16), "backward_input") == "direct"
+    assert conv.choose_method((100, 28, 28, 1), (5, 5, 1, 8), "backward_input") == "im2col"
+    assert conv.choose_method((64, 60, 128, 1), (3, 128, 1, 128)) == "im2col"
+    assert conv.choose_method((64, 60, 128, 1), (3, 128, 1, 128), "backward_input") == "im2col"
 
 
 def test_mnist_cnn_shapes_and_noncontiguous_inputs():
@@ -427,8 +517,9 @@ def _tf_pads(shape, k, strides, dilations, padding):
     return _pads(shape[1], shape[2], k, strides, dilations, (padding, padding))
 
 
+@pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_against_tensorflow(tf, dtype):
+def test_against_tensorflow(tf, dtype, method):
     rng = np.random.default_rng(13)
     for x_shape, w_shape, s, padding in TF_CASES:
         x, w = _data(rng, x_shape, dtype), _data(rng, w_shape, dtype)
@@ -439,18 +530,21 @@ def test_against_tensorflow(tf, dtype):
             yt = tf.nn.conv2d(xt, wt, s, padding)
         gy = _data(rng, yt.shape, dtype)
         gxt, gwt = tape.gradient(yt, [xt, wt], output_gradients=tf.constant(gy))
-        assert_close(conv.conv2d_forward(x, w, s, (1, 1), pads)[0], yt.numpy(), dtype,
+        m = dict(method=method)
+        assert_close(conv.conv2d_forward(x, w, s, (1, 1), pads, **m)[0], yt.numpy(), dtype,
                      "conv fwd")
-        assert_close(conv.conv2d_backward_input(gy, w, x_shape, s, (1, 1), pads), gxt.numpy(),
-                     dtype, "conv backward_input")
-        assert_close(conv.conv2d_backward_filter(x, gy, w_shape, s, (1, 1), pads), gwt.numpy(),
-                     dtype, "conv backward_filter")
+        assert_close(conv.conv2d_backward_input(gy, w, x_shape, s, (1, 1), pads, **m),
+                     gxt.numpy(), dtype, "conv backward_input")
+        assert_close(conv.conv2d_backward_filter(x, gy, w_shape, s, (1, 1), pads, **m),
+                     gwt.numpy(), dtype, "conv backward_filter")
         # dilated forward (TF's CPU kernels have no dilated backprop)
         pads = _tf_pads(x_shape, w_shape[:2], (1, 1), (2, 2), padding)
         if pads is not None:
             yt = tf.nn.conv2d(xt, wt, 1, padding, dilations=2)
-            assert_close(conv.conv2d_forward(x, w, (1, 1), (2, 2), pads)[0], yt.numpy(), dtype,
-                         "dilated conv fwd")
+            assert_close(conv.conv2d_forward(x, w, (1, 1), (2, 2), pads, **m)[0], yt.numpy(),
+                         dtype, "dilated conv fwd")
+        if method == "direct":
+            continue
 
         k = w_shape[:2]
         pads = _tf_pads(x_shape, k, s, (1, 1), padding)

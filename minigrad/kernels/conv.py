@@ -1,4 +1,8 @@
-"""2-D convolution kernels: numba im2col / col2im around one BLAS matmul.
+"""2-D convolution kernels: numba im2col / col2im around one BLAS matmul, or the direct
+kernels of minigrad.kernels.conv_direct for narrow layers.
+
+Which one: `choose_method`, from the shapes alone (rule and measurements below, under
+"Choosing"). Every public function takes method="im2col" / "direct" to force one.
 
 Layouts are TensorFlow's: input NHWC, filter HWIO `[kh, kw, cin, cout]`, cross-correlation
 (no flip). Pads are explicit `((top, bottom), (left, right))`; `conv_output_size` turns TF's
@@ -16,6 +20,9 @@ OpenMP pool (numba `parallel=True`) spin-waiting beside OpenBLAS's on 2 cores st
 by ~8 ms (one scheduler slice), far more than the copies cost. Reductions happen inside BLAS,
 whose split depends on shapes only, or in fixed-order loops: float64 results are identical run
 to run.
+
+Choosing (provisional: direct when both channel counts are at most 64; backward_input also
+needs cin >= 8, since its lanes run over cin).
 """
 import threading
 
@@ -226,6 +233,25 @@ def _col2im_t(gcols_t, geom, gx):
 # ---------------------------------------------------------------------------------------------
 # Public wrappers.
 
+def _direct():
+    from minigrad.kernels import conv_direct
+    return conv_direct
+
+
+def choose_method(x_shape, w_shape, kernel="forward"):
+    """"direct" or "im2col" for one kernel call, from the shapes alone (the rule and its
+    measurements are in the module docstring). forward and backward_filter get the same answer
+    (the forward's Patches carry it to backward_filter); backward_input has its own."""
+    cin, cout = w_shape[2], w_shape[3]
+    if kernel == "backward_input":
+        return "direct" if _DIRECT_MIN_CIN <= cin <= _DIRECT_MAX and cout <= _DIRECT_MAX \
+            else "im2col"
+    return "direct" if cin <= _DIRECT_MAX and cout <= _DIRECT_MAX else "im2col"
+
+
+_DIRECT_MAX = 64
+_DIRECT_MIN_CIN = 8
+
 def _geometry(x_shape, w_shape, strides, dilations, pads):
     kh, kw = w_shape[0], w_shape[1]
     (sh, sw), (dh, dw), ((pt, pb), (pl, pr)) = strides, dilations, pads
@@ -241,10 +267,12 @@ def _transposed(x_shape, w_shape, ow):
     return x_shape[3] == 1 and ow > w_shape[1]
 
 
-def _key(x, w_shape, strides, dilations, pads):
-    """What a patch matrix depends on besides x's values: (key, oh, ow)."""
+def _key(x, w_shape, strides, dilations, pads, method):
+    """What a Patches depends on besides x's values: (key, oh, ow). The key's last entry is
+    the method, "direct" or whether colsT was built."""
     geom, oh, ow = _geometry(x.shape, w_shape, strides, dilations, pads)
-    return (x.shape, x.dtype.str, geom, _transposed(x.shape, w_shape, ow)), oh, ow
+    kind = method if method == "direct" else _transposed(x.shape, w_shape, ow)
+    return (x.shape, x.dtype.str, geom, kind), oh, ow
 
 
 def _build(x, key, m, k, store):
@@ -257,15 +285,30 @@ def _build(x, key, m, k, store):
     return store.reshape(m, k)
 
 
-def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0)), reuse=None):
+def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0)), reuse=None,
+                   method=None):
     """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o].
 
-    Returns (y, patches): patches (a Patches) lets conv2d_backward_filter skip the im2col.
+    Returns (y, patches): patches (a Patches) lets conv2d_backward_filter skip the im2col (or,
+    for the direct kernels, the padding of x).
     reuse: a Patches the caller is done with (an op's previous step); its storage is
     overwritten when it has the right size and dtype, and is fresh otherwise.
+    method: "im2col", "direct" or None (choose_method's rule).
     """
     x = np.ascontiguousarray(x)
-    key, oh, ow = _key(x, w.shape, strides, dilations, pads)
+    method = method or choose_method(x.shape, w.shape)
+    key, oh, ow = _key(x, w.shape, strides, dilations, pads, method)
+    if method == "direct":
+        if oh * ow * x.shape[0] == 0:
+            return np.zeros((x.shape[0], oh, ow, w.shape[3]), x.dtype), None
+        size = _direct().padded_size(x.shape, pads)
+        fits = reuse is not None and reuse.store.size == size and reuse.store.dtype == x.dtype
+        store = reuse.store if fits else np.empty(size, x.dtype)
+        xp = _direct().pad_input(x, pads, store)
+        cols = xp.view()
+        cols.flags.writeable = False
+        y = _direct().forward(xp, w, strides, dilations, (oh, ow))
+        return y, Patches(key, store, cols)
     m, k = x.shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2]
     fits = reuse is not None and reuse.store.size == m * k and reuse.store.dtype == x.dtype
     store = reuse.store if fits else np.empty(m * k, x.dtype)
@@ -277,10 +320,15 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
 
 
 def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
-                          pads=((0, 0), (0, 0))):
-    """gx = col2im(gy2 @ w2.T): the adjoint of conv2d_forward in x."""
+                          pads=((0, 0), (0, 0)), method=None):
+    """gx = col2im(gy2 @ w2.T) (or the direct kernel): the adjoint of conv2d_forward in x."""
     x_shape = tuple(int(s) for s in x_shape)
     geom, oh, ow = _geometry(x_shape, w.shape, strides, dilations, pads)
+    method = method or choose_method(x_shape, w.shape, "backward_input")
+    if method == "direct":
+        if gy.size == 0:
+            return np.zeros(x_shape, gy.dtype)
+        return _direct().backward_input(gy, w, x_shape, strides, dilations, pads)
     m, k, cout = x_shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2], w.shape[3]
     gy2 = np.ascontiguousarray(gy).reshape(m, cout)
     w2 = np.ascontiguousarray(w).reshape(k, cout)
@@ -297,21 +345,34 @@ def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
 
 
 def conv2d_backward_filter(x, gy, w_shape, strides=(1, 1), dilations=(1, 1),
-                           pads=((0, 0), (0, 0)), patches=None):
-    """gw = cols.T @ gy2: the adjoint of conv2d_forward in w.
+                           pads=((0, 0), (0, 0)), patches=None, method=None):
+    """gw = cols.T @ gy2 (or the direct kernel): the adjoint of conv2d_forward in w.
 
-    patches: the Patches conv2d_forward returned for this x; without it (a kernel-level call,
-    a gradient check) the patches are rebuilt into scratch storage.
+    patches: the Patches conv2d_forward returned for this x (its method wins over `method`);
+    without it (a kernel-level call, a gradient check) the patches, or the padded x, are
+    rebuilt into scratch storage.
     """
     w_shape = tuple(int(s) for s in w_shape)
     x = np.ascontiguousarray(x)
-    key, oh, ow = _key(x, w_shape, strides, dilations, pads)
+    if patches is not None:
+        method = "direct" if patches.key[3] == "direct" else "im2col"
+    method = method or choose_method(x.shape, w_shape)
+    key, oh, ow = _key(x, w_shape, strides, dilations, pads, method)
+    if patches is not None and patches.key != key:
+        raise ValueError(f"conv2d_backward_filter: patches built for {patches.key}, "
+                         f"not for this call's {key}")
+    if method == "direct":
+        if gy.size == 0:
+            return np.zeros(w_shape, x.dtype)
+        if patches is None:
+            xp = _direct().pad_input(x, pads, _buffer(_direct().padded_size(x.shape, pads),
+                                                      x.dtype))
+        else:
+            xp = patches.store.reshape(patches.cols.shape)
+        return _direct().backward_filter(xp, gy, w_shape, strides, dilations)
     if patches is None:
         m, k = x.shape[0] * oh * ow, w_shape[0] * w_shape[1] * w_shape[2]
         cols = _build(x, key, m, k, _buffer(m * k, x.dtype))
-    elif patches.key != key:
-        raise ValueError(f"conv2d_backward_filter: patches built for {patches.key}, "
-                         f"not for this call's {key}")
     else:
         cols = patches.cols
     gy2 = np.ascontiguousarray(gy).reshape(-1, w_shape[3])

@@ -1,0 +1,551 @@
+"""Direct 2-D convolution kernels for narrow NHWC layers: no patch matrix, no BLAS.
+
+Same conventions as minigrad.kernels.conv (input NHWC, filter HWIO, cross-correlation, explicit
+pads `((top, bottom), (left, right))`, any strides and dilations); conv.py chooses between these
+kernels and its im2col + BLAS path, and states the rule.
+
+The three kernels share one register tile: 8 independent accumulators of 8 lanes, kept in
+registers over a whole reduction, fed by broadcast loads on one side and 8-lane vector loads
+on the other:
+    forward          8 output pixels x 8 output channels, reduced over the (i, j, c) taps
+    backward_filter  8 filter rows (i, j, c) x 8 output channels, reduced over the pixels
+    backward_input   8 output pixels x 8 input channels, reduced over the output channels of
+                     one tap (i, j), then added into the padded input gradient at that tap
+Lanes run over output channels (forward, backward_filter) or input channels (backward_input);
+when that count is not a multiple of 8 the kernels run on a copy padded with zero channels
+and the wrapper slices the result. The input (and the input gradient) live in a padded copy,
+so that every tap of every pixel is in bounds and the inner loops have no branches.
+
+How the tile is vectorized: the accumulators are 8-tuples (SSA values, so registers), and
+LLVM's SLP vectorizer turns each tuple update into one vector FMA. numba compiles with the SLP
+vectorizer off (its NUMBA_SLP_VECTORIZE setting), so `_call` turns it on for the compilation of
+these kernels only (numba compiles one function at a time, under its global compiler lock,
+which `_call` holds while it flips the setting). Without it the kernels stay correct, at about a
+fifth of the speed. fastmath "contract" lets LLVM fuse each multiply-add into one FMA, as BLAS
+does; nothing is reassociated: every accumulator sums its terms in a fixed order.
+
+Summation order, so what "equal within float rounding" means against the im2col path:
+  forward, backward_input: each output is one sequential sum in tap order (forward: (i, j, c);
+    backward_input: per tap (i, j) a sequential sum over output channels, the taps added into
+    the gradient in pixel-tile order), not BLAS's blocking: float32 differences of a few ulps
+    of the largest term (relative 1e-6 of the output's scale), float64 1e-15.
+  backward_filter: per image a sequential sum over its pixels, then the images summed in order
+    within each of up to 4 fixed groups of images, then the groups summed: float32 agrees with
+    the patch-matrix product to about 1e-6 of the scale, float64 1e-14.
+Every kernel's split of the work depends on the shapes only (never on the thread count), so
+float64 and float32 results are identical from run to run.
+
+Threads: the work is split by images into up to `threads()` parts run on Python threads
+(the kernels release the GIL); a part runs on the calling thread too. numba's own thread pool
+(parallel=True) is not used: its workers spin-wait beside OpenBLAS's on 2 cores (see conv.py).
+"""
+import os
+import threading
+
+import numba
+import numpy as np
+
+_JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
+# NOTE: uint64 indices let numba skip its negative-index wraparound branch (see conv.py)
+_U = np.uint64
+LANES = 8
+_GROUPS = 4            # backward_filter's fixed image groups (its partial sums)
+
+
+# ---------------------------------------------------------------------------------------------
+# 8-lane tuples: loads, FMA, stores. Inlined into the kernels, where the SLP vectorizer makes
+# each of them one vector instruction.
+
+@numba.njit(inline="always", **_JIT)
+def _ld8(a, i):
+    i = _U(i)
+    return (a[i], a[i + _U(1)], a[i + _U(2)], a[i + _U(3)],
+            a[i + _U(4)], a[i + _U(5)], a[i + _U(6)], a[i + _U(7)])
+
+
+@numba.njit(inline="always", **_JIT)
+def _fma8(acc, x, w):
+    return (acc[0] + x * w[0], acc[1] + x * w[1], acc[2] + x * w[2], acc[3] + x * w[3],
+            acc[4] + x * w[4], acc[5] + x * w[5], acc[6] + x * w[6], acc[7] + x * w[7])
+
+
+@numba.njit(inline="always", **_JIT)
+def _st8(a, i, v):
+    i = _U(i)
+    a[i] = v[0]
+    a[i + _U(1)] = v[1]
+    a[i + _U(2)] = v[2]
+    a[i + _U(3)] = v[3]
+    a[i + _U(4)] = v[4]
+    a[i + _U(5)] = v[5]
+    a[i + _U(6)] = v[6]
+    a[i + _U(7)] = v[7]
+
+
+@numba.njit(inline="always", **_JIT)
+def _add8(a, i, v):
+    u = _ld8(a, i)
+    _st8(a, i, (u[0] + v[0], u[1] + v[1], u[2] + v[2], u[3] + v[3],
+                u[4] + v[4], u[5] + v[5], u[6] + v[6], u[7] + v[7]))
+
+
+@numba.njit(inline="always", **_JIT)
+def _zero8(dtype_of):
+    z = dtype_of.dtype.type(0)
+    return (z, z, z, z, z, z, z, z)
+
+
+@numba.njit(inline="always", **_JIT)
+def _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, base0, row, col):
+    """Input offsets (bases) and pixel numbers within the image (qs) of the tile of 8 pixels
+    starting at pixel q_lo = (oy, ox) of an image whose window offsets start at base0; pixels
+    past the image's last repeat the last one (computed, never stored). Returns the (oy, ox)
+    of the next tile."""
+    for t in range(8):
+        if q_lo + t < npix:
+            bases[t] = base0 + oy * row + ox * col
+            qs[t] = q_lo + t
+            ox += 1
+            if ox == ow:
+                ox = 0
+                oy += 1
+        else:
+            bases[t] = bases[t - 1]
+            qs[t] = qs[t - 1]
+    return oy, ox
+
+
+@numba.njit(**_JIT)
+def _tap_offsets(kh, kw, c, dh, dw, wp):
+    """Offset of tap (i, j, ch) from a window's first element in the padded [.., wp, c] input,
+    in the filter's row order (i, j, ch)."""
+    off = np.empty(kh * kw * c, np.int64)
+    k = 0
+    for i in range(kh):
+        for j in range(kw):
+            for ch in range(c):
+                off[k] = (i * dh * wp + j * dw) * c + ch
+                k += 1
+    return off
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernels. geom = (kh, kw, sh, sw, dh, dw, oh, ow); xp is the padded input [n, hp, wp, c].
+
+@numba.njit(**_JIT)
+def _pad(x, pt, pl, xp):
+    """xp[:, pt:pt+h, pl:pl+w, :c] = x, zeros around (and in channels c.. of xp)."""
+    n, h, w, c = x.shape
+    _, hp, wp, cp = xp.shape
+    xf, pf = x.reshape(-1), xp.reshape(-1)
+    z = pf.dtype.type(0)
+    for b in range(n):
+        for iy in range(hp):
+            d = _U((b * hp + iy) * wp * cp)
+            y = iy - pt
+            if y < 0 or y >= h:
+                for t in range(_U(wp * cp)):
+                    pf[d + t] = z
+                continue
+            for t in range(_U(pl * cp)):
+                pf[d + t] = z
+            d2 = d + _U(pl * cp)
+            s = _U((b * h + y) * w * c)
+            if cp == c:
+                for t in range(_U(w * c)):
+                    pf[d2 + t] = xf[s + t]
+            else:
+                for ix in range(w):
+                    for ch in range(cp):
+                        pf[d2 + _U(ix * cp + ch)] = xf[s + _U(ix * c + ch)] if ch < c else z
+            for t in range(_U((pl + w) * cp), _U(wp * cp)):
+                pf[d + t] = z
+
+
+@numba.njit(**_JIT)
+def _forward(xp, w2, y2, geom, b_lo, b_hi):
+    """y2[(b, oy, ox), o] = sum_k xp[window(b, oy, ox) + off[k]] * w2[k, o] for the images
+    [b_lo, b_hi); w2 [kh*kw*c, o8], y2 [n*oh*ow, o8], o8 a multiple of 8."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    o8 = w2.shape[1]
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    nk, npix = off.shape[0], oh * ow
+    xf, wf, yf = xp.reshape(-1), w2.reshape(-1), y2.reshape(-1)
+    bases, qs = np.empty(8, np.int64), np.empty(8, np.int64)
+    zero = _zero8(yf)
+    for b in range(b_lo, b_hi):
+        oy = ox = 0
+        for q_lo in range(0, npix, 8):
+            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * hp * wp * c,
+                                 sh * wp * c, sw * c)
+            p0, p1, p2, p3 = bases[0], bases[1], bases[2], bases[3]
+            p4, p5, p6, p7 = bases[4], bases[5], bases[6], bases[7]
+            m = npix - q_lo
+            d = (b * npix + q_lo) * o8
+            for ob in range(0, o8, 8):
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                for k in range(nk):
+                    wv = _ld8(wf, k * o8 + ob)
+                    o = off[k]
+                    a0 = _fma8(a0, xf[_U(p0 + o)], wv)
+                    a1 = _fma8(a1, xf[_U(p1 + o)], wv)
+                    a2 = _fma8(a2, xf[_U(p2 + o)], wv)
+                    a3 = _fma8(a3, xf[_U(p3 + o)], wv)
+                    a4 = _fma8(a4, xf[_U(p4 + o)], wv)
+                    a5 = _fma8(a5, xf[_U(p5 + o)], wv)
+                    a6 = _fma8(a6, xf[_U(p6 + o)], wv)
+                    a7 = _fma8(a7, xf[_U(p7 + o)], wv)
+                _st8(yf, d + ob, a0)
+                if m > 1:
+                    _st8(yf, d + o8 + ob, a1)
+                if m > 2:
+                    _st8(yf, d + 2 * o8 + ob, a2)
+                if m > 3:
+                    _st8(yf, d + 3 * o8 + ob, a3)
+                if m > 4:
+                    _st8(yf, d + 4 * o8 + ob, a4)
+                if m > 5:
+                    _st8(yf, d + 5 * o8 + ob, a5)
+                if m > 6:
+                    _st8(yf, d + 6 * o8 + ob, a6)
+                if m > 7:
+                    _st8(yf, d + 7 * o8 + ob, a7)
+
+
+@numba.njit(**_JIT)
+def _backward_filter(xp, gy2, gw2, geom, b_lo, b_hi):
+    """gw2[k, o] = sum over the images [b_lo, b_hi) of xp[window(b, oy, ox) + off[k]] *
+    gy2[(b, oy, ox), o]: per image a sequential sum over its pixels in registers, the images
+    then added in order. gy2 [n*oh*ow, o8], gw2 [kh*kw*c, o8] (overwritten)."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    o8 = gw2.shape[1]
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    nk, npix = off.shape[0], oh * ow
+    xf, gf, wf = xp.reshape(-1), gy2.reshape(-1), gw2.reshape(-1)
+    wf[:] = 0
+    zero = _zero8(wf)
+    img, row, col = hp * wp * c, sh * wp * c, sw * c
+    for b in range(b_lo, b_hi):
+        for k_lo in range(0, nk, 8):
+            last = nk - 1
+            r0, r1, r2, r3 = off[k_lo], off[min(k_lo + 1, last)], off[min(k_lo + 2, last)], \
+                off[min(k_lo + 3, last)]
+            r4, r5, r6, r7 = off[min(k_lo + 4, last)], off[min(k_lo + 5, last)], \
+                off[min(k_lo + 6, last)], off[min(k_lo + 7, last)]
+            m = nk - k_lo
+            for ob in range(0, o8, 8):
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                for oy in range(oh):
+                    s = b * img + oy * row
+                    g = ((b * oh + oy) * ow) * o8 + ob
+                    for ox in range(ow):
+                        gv = _ld8(gf, g + ox * o8)
+                        p = s + ox * col
+                        a0 = _fma8(a0, xf[_U(p + r0)], gv)
+                        a1 = _fma8(a1, xf[_U(p + r1)], gv)
+                        a2 = _fma8(a2, xf[_U(p + r2)], gv)
+                        a3 = _fma8(a3, xf[_U(p + r3)], gv)
+                        a4 = _fma8(a4, xf[_U(p + r4)], gv)
+                        a5 = _fma8(a5, xf[_U(p + r5)], gv)
+                        a6 = _fma8(a6, xf[_U(p + r6)], gv)
+                        a7 = _fma8(a7, xf[_U(p + r7)], gv)
+                d = k_lo * o8 + ob
+                _add8(wf, d, a0)
+                if m > 1:
+                    _add8(wf, d + o8, a1)
+                if m > 2:
+                    _add8(wf, d + 2 * o8, a2)
+                if m > 3:
+                    _add8(wf, d + 3 * o8, a3)
+                if m > 4:
+                    _add8(wf, d + 4 * o8, a4)
+                if m > 5:
+                    _add8(wf, d + 5 * o8, a5)
+                if m > 6:
+                    _add8(wf, d + 6 * o8, a6)
+                if m > 7:
+                    _add8(wf, d + 7 * o8, a7)
+
+
+@numba.njit(**_JIT)
+def _backward_input(gy2, wt2, gxp, geom, b_lo, b_hi):
+    """gxp[window(b, oy, ox) + tap(i, j) + ch] += sum_o gy2[(b, oy, ox), o] * wt2[(i, j, o), ch]
+    for the images [b_lo, b_hi), whose part of gxp is zeroed first. gxp is the padded
+    [n, hp, wp, c8] gradient, wt2 [kh*kw*o, c8] the filter with c and o swapped."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c8 = gxp.shape
+    no = gy2.shape[1]
+    npix = oh * ow
+    gf, wf, xf = gy2.reshape(-1), wt2.reshape(-1), gxp.reshape(-1)
+    img, row, col = hp * wp * c8, sh * wp * c8, sw * c8
+    xf[b_lo * img:b_hi * img] = 0
+    bases, qs = np.empty(8, np.int64), np.empty(8, np.int64)
+    zero = _zero8(xf)
+    for b in range(b_lo, b_hi):
+        oy = ox = 0
+        for q_lo in range(0, npix, 8):
+            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * img, row, col)
+            p0, p1, p2, p3 = bases[0], bases[1], bases[2], bases[3]
+            p4, p5, p6, p7 = bases[4], bases[5], bases[6], bases[7]
+            base_q = b * npix
+            g0, g1, g2, g3 = (base_q + qs[0]) * no, (base_q + qs[1]) * no, \
+                (base_q + qs[2]) * no, (base_q + qs[3]) * no
+            g4, g5, g6, g7 = (base_q + qs[4]) * no, (base_q + qs[5]) * no, \
+                (base_q + qs[6]) * no, (base_q + qs[7]) * no
+            m = npix - q_lo
+            for i in range(kh):
+                for j in range(kw):
+                    t = (i * dh * wp + j * dw) * c8
+                    wk = (i * kw + j) * no * c8
+                    for cb in range(0, c8, 8):
+                        a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                        for o in range(no):
+                            wv = _ld8(wf, wk + o * c8 + cb)
+                            a0 = _fma8(a0, gf[_U(g0 + o)], wv)
+                            a1 = _fma8(a1, gf[_U(g1 + o)], wv)
+                            a2 = _fma8(a2, gf[_U(g2 + o)], wv)
+                            a3 = _fma8(a3, gf[_U(g3 + o)], wv)
+                            a4 = _fma8(a4, gf[_U(g4 + o)], wv)
+                            a5 = _fma8(a5, gf[_U(g5 + o)], wv)
+                            a6 = _fma8(a6, gf[_U(g6 + o)], wv)
+                            a7 = _fma8(a7, gf[_U(g7 + o)], wv)
+                        d = t + cb
+                        _add8(xf, p0 + d, a0)
+                        if m > 1:
+                            _add8(xf, p1 + d, a1)
+                        if m > 2:
+                            _add8(xf, p2 + d, a2)
+                        if m > 3:
+                            _add8(xf, p3 + d, a3)
+                        if m > 4:
+                            _add8(xf, p4 + d, a4)
+                        if m > 5:
+                            _add8(xf, p5 + d, a5)
+                        if m > 6:
+                            _add8(xf, p6 + d, a6)
+                        if m > 7:
+                            _add8(xf, p7 + d, a7)
+
+
+@numba.njit(**_JIT)
+def _crop(xp, pt, pl, x):
+    """x = xp[:, pt:pt+h, pl:pl+w, :c]."""
+    n, h, w, c = x.shape
+    _, hp, wp, cp = xp.shape
+    xf, pf = x.reshape(-1), xp.reshape(-1)
+    for b in range(n):
+        for y in range(h):
+            s = _U(((b * hp + y + pt) * wp + pl) * cp)
+            d = _U((b * h + y) * w * c)
+            if cp == c:
+                for t in range(_U(w * c)):
+                    xf[d + t] = pf[s + t]
+            else:
+                for ix in range(_U(w)):
+                    for ch in range(_U(c)):
+                        xf[d + ix * _U(c) + ch] = pf[s + ix * _U(cp) + ch]
+
+
+# ---------------------------------------------------------------------------------------------
+# Compilation with the SLP vectorizer, threads, scratch storage.
+
+_compiled = set()
+
+
+def _call(kernel, *args):
+    """kernel(*args), its first call per signature compiled (or loaded from numba's cache)
+    with LLVM's SLP vectorizer on; numba's setting is restored right after."""
+    key = (kernel, args[0].dtype.char, tuple(a.flags.writeable for a in args
+                                                if isinstance(a, np.ndarray)))
+    if key not in _compiled:
+        from numba.core import config
+        from numba.core.compiler_lock import global_compiler_lock
+        sig = tuple(numba.typeof(a) for a in args)
+        with global_compiler_lock:
+            old = getattr(config, "SLP_VECTORIZE", None)
+            config.SLP_VECTORIZE = 1
+            try:
+                kernel.compile(sig)
+            finally:
+                config.SLP_VECTORIZE = old
+        _compiled.add(key)
+    return kernel(*args)
+
+
+_THREADS = [None]
+_pool = []
+_pool_lock = threading.Lock()
+
+
+def threads():
+    """How many parts a kernel's images are split into at most: the CPUs this process may
+    run on, at most numba's NUMBA_NUM_THREADS (and 8), or what set_threads chose."""
+    if _THREADS[0] is None:
+        try:
+            cpus = len(os.sched_getaffinity(0))
+        except AttributeError:
+            cpus = os.cpu_count() or 1
+        _THREADS[0] = max(1, min(cpus, numba.config.NUMBA_NUM_THREADS, 8))
+    return _THREADS[0]
+
+
+def set_threads(n=None):
+    """Split the kernels' work into at most n parts (None: as many as there are CPUs). Only
+    the speed changes: every kernel's results are the same for any n."""
+    _THREADS[0] = None if n is None else max(1, int(n))
+
+
+def _run(jobs):
+    """Run the callables, the first on this thread and the others on the pool; wait for all."""
+    if len(jobs) == 1:
+        jobs[0]()
+        return
+    with _pool_lock:
+        if not _pool:
+            from concurrent.futures import ThreadPoolExecutor
+            _pool.append(ThreadPoolExecutor(max(1, threads() - 1),
+                                            thread_name_prefix="minigrad-conv"))
+    futures = [_pool[0].submit(job) for job in jobs[1:]]
+    try:
+        jobs[0]()
+    finally:
+        for f in futures:
+            f.result()
+
+
+_MIN_SPLIT_FLOPS = 4e6      # below this a thread hand-off costs about what it saves
+
+
+def _parts(n, flops):
+    """Image ranges [(lo, hi)], one per part."""
+    p = min(n, threads()) if flops >= _MIN_SPLIT_FLOPS else 1
+    return [(n * i // p, n * (i + 1) // p) for i in range(p)]
+
+
+def _groups(n):
+    """backward_filter's fixed image groups: their partial sums make the result."""
+    g = min(n, _GROUPS)
+    return [(n * i // g, n * (i + 1) // g) for i in range(g)]
+
+
+_scratch = threading.local()
+
+
+def _buffer(name, size, dtype):
+    """Per-thread scratch storage (name, dtype), grown on demand, never handed to a caller."""
+    bufs = _scratch.__dict__.setdefault("bufs", {})
+    key = (name, np.dtype(dtype))
+    buf = bufs.get(key)
+    if buf is None or buf.size < size:
+        buf = bufs[key] = np.empty(max(size, 1), dtype)
+    return buf[:size]
+
+
+def _lanes(n):
+    return -(-n // LANES) * LANES
+
+
+def _geom(w_shape, strides, dilations, oh, ow):
+    kh, kw = w_shape[0], w_shape[1]
+    return tuple(int(v) for v in (kh, kw, strides[0], strides[1], dilations[0], dilations[1],
+                                  oh, ow))
+
+
+# ---------------------------------------------------------------------------------------------
+# Public wrappers. Arguments are trusted (the op layer checks them); (oh, ow) >= 1.
+
+def _padded_shape(x_shape, pads):
+    (pt, pb), (pl, pr) = pads
+    n, h, w, c = x_shape
+    return (n, h + pt + pb, w + pl + pr, c)
+
+
+def padded_size(x_shape, pads):
+    """The number of values of pad_input's result."""
+    return int(np.prod(_padded_shape(x_shape, pads)))
+
+
+def pad_input(x, pads, store):
+    """x [n, h, w, c] surrounded by the zero pads, written into the flat storage `store`
+    (padded_size values of x's dtype): the input the forward and backward_filter read."""
+    xp = store.reshape(_padded_shape(x.shape, pads))
+    _call(_pad, np.ascontiguousarray(x), int(pads[0][0]), int(pads[1][0]), xp)
+    return xp
+
+
+def forward(xp, w, strides, dilations, out_hw):
+    """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow)."""
+    oh, ow = out_hw
+    n = xp.shape[0]
+    kh, kw, c, o = w.shape
+    k, o8 = kh * kw * c, _lanes(o)
+    w2 = np.ascontiguousarray(w).reshape(k, o)
+    if o8 != o:
+        w2 = np.concatenate([w2, np.zeros((k, o8 - o), w2.dtype)], axis=1)
+    y = np.empty((n, oh, ow, o), xp.dtype)
+    y2 = y.reshape(-1, o) if o8 == o else np.empty((n * oh * ow, o8), xp.dtype)
+    geom = _geom(w.shape, strides, dilations, oh, ow)
+    flops = 2.0 * y.size * k
+    _run([lambda lo=lo, hi=hi: _call(_forward, xp, w2, y2, geom, lo, hi)
+          for lo, hi in _parts(n, flops)])
+    if o8 != o:
+        y.reshape(-1, o)[...] = y2[:, :o]
+    return y
+
+
+def backward_filter(xp, gy, w_shape, strides, dilations):
+    """gw [kh, kw, c, o] = the filter gradient of conv(xp, w) for output gradient gy."""
+    kh, kw, c, o = (int(s) for s in w_shape)
+    n, oh, ow, _ = gy.shape
+    k, o8 = kh * kw * c, _lanes(o)
+    gy2 = np.ascontiguousarray(gy).reshape(-1, o)
+    if o8 != o:
+        gy2 = np.concatenate([gy2, np.zeros((gy2.shape[0], o8 - o), gy2.dtype)], axis=1)
+    groups = _groups(n)
+    partial = np.empty((len(groups), k, o8), xp.dtype)
+    geom = _geom(w_shape, strides, dilations, oh, ow)
+
+    def part(first, step):
+        for g in range(first, len(groups), step):
+            _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g])
+    p = len(_parts(len(groups), 2.0 * gy.size * k))
+    _run([lambda i=i: part(i, p) for i in range(p)])
+    gw = partial[0]
+    for g in range(1, len(groups)):
+        gw += partial[g]
+    return np.ascontiguousarray(gw[:, :o]).reshape(kh, kw, c, o)
+
+
+def backward_input(gy, w, x_shape, strides, dilations, pads):
+    """gx [n, h, w, c] = the input gradient of conv(x, w) for output gradient gy.
+
+    Stride 1: the forward kernel on gy, padded to the "full" convolution, with the filter
+    flipped in (i, j) and c and o swapped. Other strides: _backward_input's scatter."""
+    n, h, wd, c = (int(s) for s in x_shape)
+    kh, kw, _, o = w.shape
+    (pt, pb), (pl, pr) = pads
+    (dh, dw), oh, ow = dilations, gy.shape[1], gy.shape[2]
+    top, left = (kh - 1) * dh - pt, (kw - 1) * dw - pl
+    full = ((top, h + (kh - 1) * dh - oh - top), (left, wd + (kw - 1) * dw - ow - left))
+    if tuple(strides) == (1, 1) and min(min(p) for p in full) >= 0:
+        size = padded_size(gy.shape, full)
+        gyp = pad_input(gy, full, _buffer("gyp", size, gy.dtype))
+        flipped = np.ascontiguousarray(np.asarray(w)[::-1, ::-1].transpose(0, 1, 3, 2))
+        return forward(gyp, flipped, (1, 1), dilations, (h, wd))
+    c8 = _lanes(c)
+    wt2 = np.ascontiguousarray(np.asarray(w).transpose(0, 1, 3, 2)).reshape(kh * kw * o, c)
+    if c8 != c:
+        wt2 = np.concatenate([wt2, np.zeros((wt2.shape[0], c8 - c), wt2.dtype)], axis=1)
+    gy2 = np.ascontiguousarray(gy).reshape(-1, o)
+    gx = np.empty((n, h, wd, c), gy2.dtype)
+    padded = pt or pb or pl or pr or c8 != c
+    shape = (n, h + pt + pb, wd + pl + pr, c8)
+    gxp = _buffer("gxp", int(np.prod(shape)), gy2.dtype).reshape(shape) if padded else gx
+    geom = _geom(w.shape, strides, dilations, gy.shape[1], gy.shape[2])
+    _run([lambda lo=lo, hi=hi: _call(_backward_input, gy2, wt2, gxp, geom, lo, hi)
+          for lo, hi in _parts(n, 2.0 * gy.size * kh * kw * c)])
+    if padded:
+        _call(_crop, gxp, int(pt), int(pl), gx)
+    return gx
