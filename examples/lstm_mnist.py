@@ -4,8 +4,8 @@
     (--static: static_rnn) -> the last output -> dense 10; mean sparse softmax cross-entropy,
     AdamOptimizer(0.001), batch 128, 10 epochs
 
-The network is the parity case `lstm_mnist`'s minigrad program (parity/cases/rnn_mnist.py),
-from its initial weights; the training loop is rnn_mnist.py's.
+The network is the `lstm_mnist` lecture's (parity/lectures/mnist_rnn.py) in minigrad's own API
+(rnn_mnist.py's MnistRNN), from the parity case's initial weights; the loop is rnn_mnist.py's.
 
     python examples/lstm_mnist.py --data-dir ../shared/data
     python examples/lstm_mnist.py --layers 1 --epochs 1 --steps 50
