@@ -13,6 +13,7 @@ frozen too, so the random ops refuse to run while tracing: pass random tensors i
 Variables may be created on the first trace only, as tf.function allows: layers make their
 weights under `mg.init_scope`, so their initial values are drawn once, eagerly.
 """
+import importlib
 import threading
 import warnings
 
@@ -25,6 +26,17 @@ from minigrad.core.tensor import Tensor, Variable
 
 
 _RETRACE_WARNING = 5      # traces of one function before it warns, as tf.function does
+
+# jit_compile=True: compile_plan(plan, name, arrays) -> a plan with the same run(arrays).
+# minigrad.jit (which sits above the ops) sets it when imported; function(jit_compile=True)
+# imports it on first use, so core itself never imports it.
+_compiler = None
+
+
+def _jit_compiler():
+    if _compiler is None:
+        importlib.import_module("minigrad.jit")
+    return _compiler
 
 
 class TracingError(RuntimeError):
@@ -192,9 +204,10 @@ class _Plan:
 class Function:
     """A Python function traced once per input signature and replayed as a plan."""
 
-    def __init__(self, fn):
+    def __init__(self, fn, jit_compile=False):
         self.fn = fn
         self.plans = {}
+        self.jit_compile = jit_compile
         self._traced = False     # a trace has run (variables may be made only by the first)
         # a plan's ops hold the arrays of the call running them: one call at a time
         self._lock = threading.RLock()
@@ -219,6 +232,8 @@ class Function:
             if plan is not None:
                 return plan.run(arrays)
             plan, out = self._trace(args)
+            if self.jit_compile:
+                plan = _jit_compiler()(plan, self.__name__, arrays)
             self.plans[key] = plan
         if len(self.plans) == _RETRACE_WARNING:
             warnings.warn(f"mg.function {self.__name__} has been traced {len(self.plans)} "
@@ -250,9 +265,22 @@ class Function:
     def trace_count(self):
         return len(self.plans)
 
+    def explain(self):
+        """jit_compile=True: for each traced signature, where each op runs (compiled, numpy,
+        or Python as a fallback) and why."""
+        if not self.jit_compile:
+            return f"mg.function {self.__name__}: jit_compile is off; each step replays per op"
+        if not self.plans:
+            return f"mg.function {self.__name__}: not traced yet"
+        return "\n".join(p.explain() for p in self.plans.values())
 
-def function(fn=None, **kwargs):
-    """Decorator: `@mg.function` (or `mg.function(fn)`), as tf.function."""
+
+def function(fn=None, jit_compile=None, **kwargs):
+    """Decorator: `@mg.function` (or `mg.function(fn)`), as tf.function. jit_compile=True
+    compiles each traced step to numba code (minigrad.jit)."""
+    if jit_compile not in (None, True, False):
+        raise TypeError(f"mg.function: jit_compile must be True, False or None, got "
+                        f"{jit_compile!r}")
     if fn is None:
-        return lambda f: Function(f)
-    return Function(fn)
+        return lambda f: Function(f, bool(jit_compile))
+    return Function(fn, bool(jit_compile))
