@@ -157,3 +157,4 @@ math.in_top_k = nn.in_top_k
 GraphKeys.LOSSES = losses.LOSSES
 GraphKeys.REGULARIZATION_LOSSES = losses.REGULARIZATION_LOSSES
 arg_max, arg_min = argmax, argmin          # TF1's older names (tf.arg_max(x, dimension))
+from minigrad.compat.v1.config import ConfigProto, GraphOptions, OptimizerOptions  # noqa: E402

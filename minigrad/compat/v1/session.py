@@ -16,6 +16,7 @@ import contextlib
 
 import numpy as np
 
+from minigrad.compat.v1.config import jit_enabled
 from minigrad.compat.v1.graph import Operation, Tensor, get_default_graph, substitute
 from minigrad.compat.v1.runtime import (Run, current_run, default_session,  # noqa: F401
                                         default_session_for, get_default_session)
@@ -37,6 +38,7 @@ class Session:
         self._optimizers = {}       # graph optimizer -> its minigrad optimizer in this session
         self._closed = False
         self._default = None
+        self._jit = jit_enabled(config)   # global_jit_level ON_1/ON_2: plans run compiled
 
     # --- context --------------------------------------------------------------------------
     def as_default(self):
@@ -110,6 +112,9 @@ class Session:
             state.set_tracer(old)
         outs = [_value_of(t, values) for t in targets]
         plan = _Plan(tracer, [values[t]._id for t in feeds], outs)
+        if self._jit:         # compiled on its first replay (minigrad.jit)
+            from minigrad.jit import deferred
+            plan = deferred(plan, "Session.run")
         plan.reads, plan.initializes = reads, initializes
         return plan, outs
 
