@@ -1,0 +1,306 @@
+"""minigrad.jit: mg.function(jit_compile=True) and a Session with TF1's global_jit_level, against
+the same steps replayed per op: float64 to 1e-12 (relative) over the run, float32 within the
+parity tolerance (1e-5 over 100 steps); explain(); fallbacks; retracing; failures.
+
+Compiled steps are cached on disk (minigrad.jit.cache), so a second run of this file mostly
+loads them; the first compiles each signature (a second or two each)."""
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import train
+
+jit = pytest.importorskip("minigrad.jit")
+
+X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float64)
+Y = np.array([[0], [1], [1], [0]], np.float64)
+
+
+def close64(got, want):
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+
+
+def close32(got, want):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def weights32(got, want):
+    # float32 exp/log differ from numpy's SIMD ones in the last bit for a third of the inputs;
+    # Adam divides the step by sqrt(v), so a weight whose gradients stay tiny can move 1e-5
+    # relative in 100 steps while the losses agree to 1e-5
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+# --- the XOR lecture's step ---------------------------------------------------------------------
+def xor_model(dtype, widths=(2, 2, 1), seed=0):
+    rng = np.random.default_rng(seed)
+    params = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        params += [mg.Variable(rng.standard_normal((a, b)).astype(dtype)),
+                   mg.Variable(rng.standard_normal(b).astype(dtype))]
+    opt = train.GradientDescentOptimizer(0.1)
+
+    def step(x, y):
+        with mg.GradientTape() as tape:
+            h = x
+            for w, b in zip(params[::2], params[1::2]):
+                h = mg.sigmoid(mg.matmul(h, w) + b)
+            cost = -mg.reduce_mean(y * mg.log(h) + (1 - y) * mg.log(1 - h))
+        grads = tape.gradient(cost, params)
+        opt.apply_gradients(zip(grads, params))
+        return cost
+    return step, params
+
+
+def run_pair(make, dtype, steps, *inputs):
+    """The step made twice (same start), run per op and compiled: (costs, params) each."""
+    out = []
+    for compiled in (False, True):
+        step, params = make(dtype)
+        fn = mg.function(step, jit_compile=compiled)
+        costs = [fn(*inputs).numpy().copy() for _ in range(steps)]
+        out.append((np.array(costs), [p.numpy() for p in params], fn))
+    return out
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_xor_step_compiled_matches_eager(dtype):
+    steps = 500 if dtype == "float64" else 100
+    (c0, p0, _), (c1, p1, fn) = run_pair(xor_model, dtype, steps, X.astype(dtype),
+                                         Y.astype(dtype))
+    assert c1.dtype == np.dtype(dtype)
+    check = close64 if dtype == "float64" else close32
+    check(c1, c0)
+    for a, b in zip(p1, p0):
+        check(a, b)
+    assert c1[-1] < c1[0]
+    text = fn.explain()
+    assert "1 compiled segment(s), 0 unit(s) in Python" in text
+    assert "compiled [segment 0]   Sigmoid 'Sigmoid' gradient" in text
+    assert "GradientDescentOptimizer update of 4 variable(s)" in text
+
+
+# --- an MLP with softmax cross-entropy and Adam -----------------------------------------------
+def mlp_data(dtype, n=32, d=8, k=4, seed=1):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, d)).astype(dtype)
+    labels = rng.integers(0, k, n)
+    return x, np.eye(k, dtype=dtype)[labels], labels.astype(np.int64)
+
+
+def mlp_model(dtype, optimizer=None, sparse=False, d=8, hidden=16, k=4):
+    rng = np.random.default_rng(2)
+    w1 = mg.Variable((rng.standard_normal((d, hidden)) * 0.4).astype(dtype))
+    b1 = mg.Variable(np.zeros(hidden, dtype))
+    w2 = mg.Variable((rng.standard_normal((hidden, k)) * 0.4).astype(dtype))
+    b2 = mg.Variable(np.zeros(k, dtype))
+    params = [w1, b1, w2, b2]
+    opt = optimizer() if optimizer else train.AdamOptimizer(0.01)
+
+    def step(x, y):
+        with mg.GradientTape() as tape:
+            h = mg.nn.relu(mg.nn.bias_add(mg.matmul(x, w1), b1))
+            logits = mg.matmul(h, w2) + b2
+            if sparse:
+                xent = mg.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            else:
+                xent = mg.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits)
+            loss = mg.reduce_mean(xent)
+        grads = tape.gradient(loss, params)
+        opt.apply_gradients(zip(grads, params))
+        return loss
+    return step, params
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_mlp_softmax_xent_adam_matches_eager(dtype):
+    x, y, _ = mlp_data(dtype)
+    steps = 300 if dtype == "float64" else 100
+    (c0, p0, _), (c1, p1, fn) = run_pair(mlp_model, dtype, steps, x, y)
+    (close64 if dtype == "float64" else close32)(c1, c0)
+    for a, b in zip(p1, p0):
+        (close64 if dtype == "float64" else weights32)(a, b)
+    assert c1[-1] < 0.5 * c1[0]
+    text = fn.explain()
+    assert "0 unit(s) in Python" in text
+    assert "SoftmaxCrossEntropyWithLogits" in text and "AdamOptimizer update" in text
+
+
+@pytest.mark.parametrize("optimizer", [
+    lambda: train.MomentumOptimizer(0.05, 0.9),
+    lambda: train.RMSPropOptimizer(0.01, centered=True),
+    lambda: mg.optimizers.Adam(0.01)], ids=["momentum", "rmsprop", "keras_adam"])
+def test_sparse_xent_other_optimizers_float64(optimizer):
+    x, _, labels = mlp_data("float64")
+
+    def make(dtype):
+        return mlp_model(dtype, optimizer, sparse=True)
+    (c0, p0, _), (c1, p1, fn) = run_pair(make, "float64", 100, x, labels)
+    close64(c1, c0)
+    for a, b in zip(p1, p0):
+        close64(a, b)
+    assert "0 unit(s) in Python" in fn.explain()
+
+
+# --- fallback, retracing, failures ---------------------------------------------------------------
+def conv_model(dtype):
+    rng = np.random.default_rng(3)
+    k = mg.Variable((rng.standard_normal((3, 3, 1, 2)) * 0.5).astype(dtype))
+    w = mg.Variable((rng.standard_normal((32, 3)) * 0.3).astype(dtype))
+    b = mg.Variable(np.zeros(3, dtype))
+    params = [k, w, b]
+    opt = train.GradientDescentOptimizer(0.1)
+
+    def step(x, y):
+        with mg.GradientTape() as tape:
+            h = mg.tanh(mg.nn.conv2d(x, k, strides=1, padding="VALID"))   # [n, 4, 4, 2]
+            logits = mg.matmul(mg.reshape(h, (-1, 32)), w) + b
+            loss = mg.reduce_mean(mg.nn.softmax_cross_entropy_with_logits(labels=y,
+                                                                          logits=logits))
+        grads = tape.gradient(loss, params)
+        opt.apply_gradients(zip(grads, params))
+        return loss
+    return step, params
+
+
+def test_unsupported_op_falls_back_between_compiled_segments():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((5, 6, 6, 1))
+    y = np.eye(3)[rng.integers(0, 3, 5)]
+    (c0, p0, _), (c1, p1, fn) = run_pair(conv_model, "float64", 50, x, y)
+    close64(c1, c0)
+    for a, b in zip(p1, p0):
+        close64(a, b)
+    text = fn.explain()
+    assert "fallback               Conv2D" in text and "no lowering for Conv2D" in text
+    assert "fallback               Conv2D 'Conv2D' gradient" in text
+    assert "compiled [segment 1]   Tanh 'Tanh'" in text
+    assert "compiled [segment" in text and "Tanh 'Tanh' gradient" in text
+    segments = {line.split("]")[0] for line in text.splitlines() if "compiled [" in line}
+    assert len(segments) >= 2
+
+
+def test_new_input_shape_traces_and_compiles_again():
+    step, params = xor_model("float64", seed=5)
+    eager_step, eager_params = xor_model("float64", seed=5)
+    fn = mg.function(step, jit_compile=True)
+    ref = mg.function(eager_step)
+    for x, y in [(X, Y), (X[:3], Y[:3]), (X, Y), (X[2:], Y[2:]), (X[1:], Y[1:])]:
+        close64(fn(x, y).numpy(), ref(x, y).numpy())
+    assert fn.trace_count() == 3
+    for a, b in zip(params, eager_params):
+        close64(a.numpy(), b.numpy())
+    assert fn.explain().count("compiled segment(s)") == 3
+
+
+def test_compile_failure_warns_once_and_replays(monkeypatch):
+    from minigrad.jit import codegen
+    monkeypatch.setitem(codegen._CALL, "exp", "np.no_such_function")   # numba cannot type it
+    step, params = xor_model("float64", seed=6)
+    eager_step, eager_params = xor_model("float64", seed=6)
+    fn, ref = mg.function(step, jit_compile=True), mg.function(eager_step)
+    with pytest.warns(jit.JitWarning, match="compilation failed, the step replays per op"):
+        first = fn(X, Y).numpy()
+    assert first == ref(X, Y).numpy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(20):
+            assert fn(X, Y).numpy() == ref(X, Y).numpy()      # the same replay: same bits
+    assert "not compiled (compilation failed: " in fn.explain()
+
+
+def test_bad_input_gives_clear_messages():
+    with pytest.raises(TypeError, match="jit_compile must be True, False or None"):
+        mg.function(lambda x: x, jit_compile="yes")
+    fn = mg.function(lambda x: x, jit_compile=True)
+    assert "not traced yet" in fn.explain()
+    with pytest.warns(jit.JitWarning, match="nothing to compile: the step has no ops"):
+        out = fn(X)
+    assert out.numpy() is not None and np.array_equal(fn(X).numpy(), X)
+    assert "jit_compile is off" in mg.function(lambda x: x).explain()
+
+    v = mg.Variable(np.ones(3))
+    effect = mg.function(lambda: mg.debugging.check_numerics(v, "v"), jit_compile=True)
+    with pytest.warns(jit.JitWarning, match="none of its ops can be compiled"):
+        effect()
+    assert "CheckNumerics" in effect.explain() and "no lowering" in effect.explain()
+
+
+def test_data_dependent_fallback_shape_is_refused():
+    # a fallback op whose output shape follows its input: the plan was traced on 4 rows
+    from minigrad.jit.compiler import _check
+    with pytest.raises(RuntimeError, match="depends on the data"):
+        _check(np.ones((3, 2)), (4, 2), np.dtype("float64"), "Gather 'Gather'")
+
+
+# --- Session: TF1's global_jit_level ------------------------------------------------------------
+class _JitTF:
+    """minigrad.compat.v1 whose Session() has global_jit_level ON_1."""
+
+    def __init__(self, tf):
+        self._tf = tf
+
+    def __getattr__(self, name):
+        return getattr(self._tf, name)
+
+    def Session(self, *args, **kwargs):
+        tf = self._tf
+        config = tf.ConfigProto()
+        config.graph_options.optimizer_options.global_jit_level = tf.OptimizerOptions.ON_1
+        return tf.Session(*args, config=config, **kwargs)
+
+
+def test_config_proto_fields():
+    import minigrad.compat.v1 as tf
+    config = tf.ConfigProto(graph_options=tf.GraphOptions(
+        optimizer_options=tf.OptimizerOptions(global_jit_level=tf.OptimizerOptions.ON_1)),
+        allow_soft_placement=True)
+    assert config.graph_options.optimizer_options.global_jit_level == 1
+    assert tf.ConfigProto().graph_options.optimizer_options.global_jit_level == \
+        tf.OptimizerOptions.DEFAULT == 0
+    with pytest.raises(ValueError, match='Protocol message ConfigProto has no "jit" field'):
+        tf.ConfigProto(jit=True)
+    with pytest.raises(AttributeError, match='no field "level"'):
+        tf.OptimizerOptions().level = 1
+    assert not tf.Session(config=tf.ConfigProto())._jit
+    assert tf.Session(config=config)._jit
+
+
+def test_xor_lecture_session_jit_same_costs_as_without_and_tf(tf):
+    import minigrad.compat.v1 as mg_tf
+    from minigrad.testing.tf1_compare import Sync, run_in_graph, tf_v1
+    from tests.compat.test_xor_program import xor
+    sync = Sync()
+    want = run_in_graph(tf_v1(), xor, "float64", steps=2001, sync=sync)
+    plain = run_in_graph(mg_tf, xor, "float64", steps=2001, sync=sync.replay())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", jit.JitWarning)
+        got = run_in_graph(_JitTF(mg_tf), xor, "float64", steps=2001, sync=sync.replay())
+    np.testing.assert_allclose(got["costs"], plain["costs"], rtol=1e-12)
+    np.testing.assert_allclose(got["costs"], want["costs"], rtol=1e-9)
+    for w, g in zip(want["weights"], got["weights"]):
+        np.testing.assert_allclose(g, w, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(got["hypothesis"], plain["hypothesis"], rtol=1e-12)
+    assert got["accuracy"] == plain["accuracy"]
+
+
+def test_session_jit_plans_compile_on_first_replay():
+    import minigrad.compat.v1 as tf
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [None, 2])
+        w = tf.Variable(np.ones((2, 1)), name="w")
+        loss = tf.reduce_mean(tf.square(tf.matmul(x, w)))
+        step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = _JitTF(tf).Session(graph=g)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", jit.JitWarning)   # the initializer: nothing, quietly
+        sess.run(init)
+        losses = [sess.run([loss, step], {x: X})[0] for _ in range(3)]
+    plans = list(sess._plans.values())
+    assert isinstance(plans[-1], jit.DeferredPlan)
+    assert "1 compiled segment(s)" in plans[-1].explain()
+    assert losses[2] < losses[1] < losses[0]
