@@ -25,6 +25,7 @@ MODES = {
     "minigrad":           dict(engine="minigrad", builder="minigrad"),
     "minigrad_compiled":  dict(engine="minigrad", builder="minigrad_compiled"),
     "minigrad_session":   dict(engine="minigrad", builder="minigrad_session"),
+    "minigrad_jit":       dict(engine="minigrad", builder="minigrad_jit"),
     "tf_session":         dict(engine="tf", builder="tf"),
     "tf_function":        dict(engine="tf", builder="tf2"),
     "tf_eager":           dict(engine="tf", builder="tf2_eager"),
@@ -52,12 +53,47 @@ def build_trainer(case, mode, dtype, data=None):
         return case.build_minigrad(weights, data, dtype, compiled=True)
     if builder == "minigrad_session":         # the TF1 program under minigrad.compat.v1
         return case.build_tf(weights, data, dtype, "cpu", engine="minigrad")
+    if builder == "minigrad_jit":             # the same step compiled by minigrad.jit
+        return _jit_trainer(case, weights, data, dtype)
     if builder == "tf":
         return case.build_tf(weights, data, dtype, "cpu")
     if builder in ("tf2", "tf2_eager"):
         return case.build_tf2(weights, data, dtype, eager=builder == "tf2_eager")
     from benchmarks import peers
     return peers.build(builder, case, weights, data, dtype)
+
+
+class _JitV1:
+    """minigrad.compat.v1 whose Sessions have TF1's XLA switch on (global_jit_level ON_1)."""
+
+    def __init__(self, v1):
+        self._v1 = v1
+
+    def __getattr__(self, name):
+        return getattr(self._v1, name)
+
+    def Session(self, target="", graph=None, config=None):
+        v1 = self._v1
+        config = config or v1.ConfigProto(graph_options=v1.GraphOptions(
+            optimizer_options=v1.OptimizerOptions(global_jit_level=v1.OptimizerOptions.ON_1)))
+        return v1.Session(target, graph, config)
+
+
+def _jit_trainer(case, weights, data, dtype):
+    """minigrad.jit: a lecture's program under a Session configured for it, or a case's
+    mg.function step (its compiled builder) made again with jit_compile=True."""
+    from parity.harness import LectureCase
+    if isinstance(case, LectureCase):
+        import minigrad.compat.v1 as v1
+        from parity.lectures import LectureTrainer
+        return LectureTrainer(case.lecture(), _JitV1(v1), dtype, data, weights,
+                              v1.device("/cpu:0"))
+    from minigrad.core.function import Function
+    trainer = case.build_minigrad(weights, data, dtype, compiled=True)
+    for name, value in list(vars(trainer).items()):
+        if isinstance(value, Function):
+            setattr(trainer, name, Function(value.fn, jit_compile=True))
+    return trainer
 
 
 def unavailable(case, mode):
@@ -68,8 +104,8 @@ def unavailable(case, mode):
         return "a lecture program: minigrad runs it as a Session plan (minigrad_session)"
     if builder.startswith("tf2") and case.build_tf2 is None:
         return "no tf2 builder in this case"
-    if builder == "minigrad_compiled" and \
-            "compiled" not in inspect.signature(case.build_minigrad).parameters:
+    if builder in ("minigrad_compiled", "minigrad_jit") and not isinstance(case, LectureCase) \
+            and "compiled" not in inspect.signature(case.build_minigrad).parameters:
         return "no compiled builder in this case"
     if builder == "minigrad_session" and \
             "engine" not in inspect.signature(case.build_tf).parameters:
