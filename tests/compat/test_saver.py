@@ -310,33 +310,35 @@ def _temps(*folders):
             if n.startswith(".") and n.endswith(".tmp")]
 
 
-def _check_after_kill(folder, done):
+def _check_after_kill(folder, start, printed, before):
     """Both series restore whole at the last save done (or the next, killed in its rename or
-    after it); every checkpoint the state file lists restores. Returns the latest step."""
+    after it); every checkpoint the state file lists restores. `start`: the step the process
+    began after; `printed`: the steps it reported done (each after both saves); `before`: the
+    overwritten checkpoint's step before it. Returns the two series' steps now."""
+    done = int(printed[-1]) if printed else start
     latest = mtf.train.latest_checkpoint(str(folder / "steps"))
-    if latest is None:                       # killed inside the very first save
-        assert done == 0
-        return 0
-    k = _restored_step(latest)
+    k = 0 if latest is None else _restored_step(latest)      # None: killed in the first save
     assert k in (done, done + 1), (k, done)
-    state = mtf.train.get_checkpoint_state(str(folder / "steps"))
-    assert [_restored_step(p) for p in state.all_model_checkpoint_paths][-1] == k
-    assert len(state.all_model_checkpoint_paths) <= 3
-    if mtf.train.checkpoint_exists(str(folder / "last" / "model.ckpt")):
-        assert _restored_step(str(folder / "last" / "model.ckpt")) in (k - 1, k)
-    return k
+    if latest is not None:
+        state = mtf.train.get_checkpoint_state(str(folder / "steps"))
+        assert [_restored_step(p) for p in state.all_model_checkpoint_paths][-1] == k
+        assert len(state.all_model_checkpoint_paths) <= 3
+    last = str(folder / "last" / "model.ckpt")
+    now = _restored_step(last) if mtf.train.checkpoint_exists(last) else None
+    assert now in ((done, done + 1) if printed else (before, start + 1)), (now, done, before)
+    return k, now
 
 
 def test_killed_save_leaves_the_previous_checkpoint_restorable(tmp_path):
     """SIGKILL a process saving 2 MB checkpoints in a loop (a new one per step, and one
     overwritten each time) at random moments: the last ones saved restore whole, and the next
     save removes the temporaries the kills left. Goes on until 3 kills have landed inside a
-    write (a temporary left), at least 6 kills, at most 20."""
-    rng, last, kills, inside = np.random.default_rng(0), 0, 0, 0
+    write (a temporary left), at least 8 kills, at most 20."""
+    rng, last, overwritten, kills, inside = np.random.default_rng(0), 0, None, 0, 0
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
     dirs = (tmp_path / "steps", tmp_path / "last")
-    while kills < 6 or (inside < 3 and kills < 20):
+    while kills < 8 or (inside < 3 and kills < 20):
         saver = subprocess.Popen([sys.executable, "-c", _SAVER, str(tmp_path), str(last)],
                                  cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
         assert saver.stdout.readline() == "ready\n"
@@ -344,7 +346,7 @@ def test_killed_save_leaves_the_previous_checkpoint_restorable(tmp_path):
         saver.kill()
         printed = saver.communicate()[0].split()
         kills, inside = kills + 1, inside + bool(_temps(*dirs))
-        last = _check_after_kill(tmp_path, int(printed[-1]) if printed else last)
+        last, overwritten = _check_after_kill(tmp_path, last, printed, overwritten)
     assert inside >= 3, f"only {inside} of {kills} kills landed inside a save"
     g, vs, sess = _graph((2,))
     with g.as_default():
