@@ -131,7 +131,7 @@ def _xor_checkpoint(folder, **extra):
     return str(folder / "x")
 
 
-def test_names_that_do_not_match_the_program_are_all_listed(tmp_path, tf):
+def test_names_that_do_not_match_the_program_are_all_listed(tmp_path):
     src = _xor_checkpoint(tmp_path, weight3=np.zeros(3))
     program = _trainer(mtf).variables
     from minigrad.train.checkpoint import write_arrays
