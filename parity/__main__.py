@@ -3,6 +3,7 @@
     python -m parity                      # the default cases, both dtypes, embedded data
     python -m parity --all --report out   # every case; PARITY.md, JSON and loss plots in out/
     python -m parity --case xor --dtype float64 --steps 500
+    python -m parity --all --jobs 2       # cases in separate processes, two at a time
 """
 import argparse
 import json
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from parity.harness import CASES, run_case
+from parity.jobs import job_count, run_jobs
 from parity.report import print_table, write_report
 import parity.cases  # noqa: F401  (registers the cases)
 
@@ -53,6 +55,9 @@ def parse_args(argv):
                         "env MINIGRAD_DATA_DIR)")
     p.add_argument("--compiled", action="store_true",
                    help="run minigrad's step through mg.function (traced once, replayed)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="run each case and dtype in its own process, N at a time (default: "
+                        "the number of cores; 1: one process, in order)")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -66,6 +71,37 @@ def select_cases(args):
         raise SystemExit(f"parity: unknown case {', '.join(map(repr, unknown))}; known cases: "
                          f"{', '.join(sorted(CASES))}")
     return names
+
+
+def _run_serial(jobs, args):
+    progress = _progress_factory(not args.no_progress and sys.stderr.isatty())
+    results = []
+    for name, dtype in jobs:
+        results.append(run_case(CASES[name](), np.dtype(dtype).type, args.steps, args.data_dir,
+                                args.device, progress=progress, compiled=args.compiled))
+        print_table([results[-1]], header=len(results) == 1)
+    return results
+
+
+def _run_parallel(jobs, args, workers):
+    """The jobs in separate processes; rows printed in the serial order as they complete."""
+    options = ([f"--steps={args.steps}"] if args.steps is not None else []) + \
+        ([f"--data-dir={args.data_dir}"] if args.data_dir else []) + \
+        [f"--device={args.device}"] + (["--compiled"] if args.compiled else [])
+    print(f"parity: {len(jobs)} jobs, {workers} at a time", flush=True)
+    bar = _progress_factory(not args.no_progress and sys.stderr.isatty())
+    tick = bar("parity", len(jobs)) if bar else None
+    printed = []
+
+    def done(result):
+        print_table([result], header=not printed)
+        printed.append(result)
+        if tick:
+            tick()
+    results = run_jobs(jobs, options, workers, on_done=done)
+    if tick:
+        tick.close()
+    return results
 
 
 def main(argv=None):
@@ -83,14 +119,12 @@ def main(argv=None):
     if args.data_dir and not Path(args.data_dir).is_dir():
         raise SystemExit(f"parity: --data-dir {args.data_dir} is not a directory")
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
-    progress = _progress_factory(not args.no_progress and sys.stderr.isatty())
-    results = []
-    for name in names:
-        for dtype in dtypes:
-            case = CASES[name]()
-            results.append(run_case(case, np.dtype(dtype).type, args.steps, args.data_dir,
-                                    args.device, progress=progress, compiled=args.compiled))
-            print_table([results[-1]], header=len(results) == 1)
+    jobs = [(name, dtype) for name in names for dtype in dtypes]
+    workers = job_count(args.jobs, len(jobs))
+    if workers > 1:
+        results = _run_parallel(jobs, args, workers)
+    else:
+        results = _run_serial(jobs, args)
     ok = sum(r.passed for r in results)
     for r in results:
         if not r.passed:
