@@ -94,11 +94,11 @@ class TorchCNN(Trainer):
         self.torch, self.F, self.data = torch, torch.nn.functional, data
         t = lambda a: torch.tensor(np.asarray(a), requires_grad=True)      # noqa: E731
         hwio = lambda w: np.ascontiguousarray(np.transpose(w, (3, 2, 0, 1)))  # noqa: E731
-        self.p = [t(hwio(weights["W1"])), t(weights["b1"]), t(hwio(weights["W2"])),
-                  t(weights["b2"]), t(weights["W3"]), t(weights["b3"]), t(weights["W4"]),
-                  t(weights["b4"])]
+        self.p = [t(hwio(weights["conv1/W"])), t(weights["conv1/b"]),
+                  t(hwio(weights["conv2/W"])), t(weights["conv2/b"]), t(weights["fc1/W"]),
+                  t(weights["fc1/b"]), t(weights["fc2/W"]), t(weights["fc2/b"])]
         self.ms = [torch.ones_like(p) for p in self.p]
-        self.lr, self.decay, self.eps = case.model.lr, 0.9, 1e-10
+        self.lr, self.decay, self.eps = case.learning_rate, 0.9, 1e-10
 
     def step(self, i):
         torch, F = self.torch, self.F
@@ -127,10 +127,10 @@ class JaxCNN(Trainer):
         import jax
         import jax.numpy as jnp
         self.data, self.jnp = data, jnp
-        names = ["W1", "b1", "W2", "b2", "W3", "b3", "W4", "b4"]
+        names = [f"{s}/{k}" for s in ("conv1", "conv2", "fc1", "fc2") for k in "Wb"]
         self.p = [jnp.asarray(weights[n]) for n in names]
         self.ms = [jnp.ones_like(p) for p in self.p]
-        lr, decay, eps = case.model.lr, 0.9, 1e-10
+        lr, decay, eps = case.learning_rate, 0.9, 1e-10
         dn = ("NHWC", "HWIO", "NHWC")
 
         def pool(h):

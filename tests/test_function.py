@@ -75,3 +75,62 @@ def test_retracing_on_python_values_warns():
     with pytest.warns(UserWarning, match="traced 5 times"):
         for k in range(6):
             f(np.ones(2, np.float32), float(k))
+
+
+# --- the decks' convolutional models (their parity cases run the TF1 program through a
+# Session's plan, always traced; here minigrad's own eager step against its mg.function replay)
+def _conv_step(dtype, kind, seed=0):
+    """kind "mnist_cnn": conv 5x5 SAME + bias, relu, max_pool 2x2 twice, dense relu, dense,
+    softmax cross-entropy, RMSProp (deck 000's MNIST CNN, 8 images); "text_cnn": embedding,
+    VALID convs of heights 2, 3, 4, max-over-time, concat, a fed dropout mask, dense, sparse
+    softmax cross-entropy, Adam(beta1=0.5) (its text CNN, 6 sentences of 9 tokens)."""
+    rng = np.random.default_rng(seed)
+    V = lambda *s: mg.Variable((0.1 * rng.standard_normal(s)).astype(dtype))  # noqa: E731
+    if kind == "mnist_cnn":
+        ps = [V(5, 5, 1, 4), V(4), V(5, 5, 4, 8), V(8), V(7 * 7 * 8, 16), V(16), V(16, 10),
+              V(10)]
+        opt = mg.train.RMSPropOptimizer(0.01)
+
+        def loss(x, y):
+            h = mg.reshape(x, [-1, 28, 28, 1])
+            for w, b in zip(ps[0:4:2], ps[1:4:2]):
+                h = mg.nn.relu(mg.nn.bias_add(mg.nn.conv2d(h, w, [1, 1, 1, 1], "SAME"), b))
+                h = mg.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+            h = mg.nn.relu(mg.matmul(mg.reshape(h, [-1, 7 * 7 * 8]), ps[4]) + ps[5])
+            return mg.reduce_mean(mg.nn.softmax_cross_entropy_with_logits(
+                labels=y, logits=mg.matmul(h, ps[6]) + ps[7]))
+        batches = [(rng.random((8, 784)).astype(dtype),
+                    np.eye(10, dtype=dtype)[rng.integers(0, 10, 8)]) for _ in range(4)]
+    else:
+        ps = [V(30, 6)] + [p for fs in (2, 3, 4) for p in (V(fs, 6, 1, 5), V(5))] + \
+            [V(15, 2), V(2)]
+        opt = mg.train.AdamOptimizer(0.01, beta1=0.5)
+
+        def loss(ids, y, mask):
+            e = mg.expand_dims(mg.nn.embedding_lookup(ps[0], ids), -1)
+            pooled = [mg.nn.max_pool(mg.nn.relu(mg.nn.bias_add(mg.nn.conv2d(
+                e, w, [1, 1, 1, 1], "VALID"), b)), [1, 10 - fs, 1, 1], [1, 1, 1, 1], "VALID")
+                for fs, w, b in zip((2, 3, 4), ps[1:7:2], ps[2:7:2])]
+            h = mg.where(mask, mg.reshape(mg.concat(pooled, 3), [-1, 15]) * 2.0, 0.0)
+            return mg.reduce_mean(mg.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=y, logits=mg.matmul(h, ps[7]) + ps[8]))
+        batches = [(rng.integers(0, 30, (6, 9)), rng.integers(0, 2, 6),
+                    rng.random((6, 15)) < 0.5) for _ in range(4)]
+
+    def step(*batch):
+        return opt.minimize(lambda: loss(*batch), ps)
+    return ps, step, batches
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["mnist_cnn", "text_cnn"])
+def test_conv_models_replay_bit_identical_to_eager(kind, dtype):
+    ps_e, step_e, batches = _conv_step(dtype, kind)
+    eager = [np.asarray(step_e(*map(mg.constant, b))) for b in batches]
+    ps_f, step_f, _ = _conv_step(dtype, kind)
+    f = mg.function(step_f)
+    traced = [np.asarray(f(*b)) for b in batches]
+    assert all(np.isfinite(a) for a in eager)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, traced)), (eager, traced)
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(ps_e, ps_f))
+    assert f.trace_count() == 1

@@ -1,6 +1,9 @@
-"""The convolutional parity cases in CI: mnist_softmax, mnist_cnn and text_cnn for their
-ci_steps in both dtypes (eager and through mg.function), their TF2 references, and the
-real data sets when present. The full runs are `python -m parity --case ...`."""
+"""The convolutional parity cases in CI: mnist_softmax, mnist_cnn and text_cnn (lecture
+programs run by both engines' Sessions) for their ci_steps in both dtypes, their TF2
+references, and the real data sets when present. The full runs are `python -m parity --case ...`.
+
+A lecture case has one minigrad side, the Session's plan (traced by mg.function once, then
+replayed), so there is no separate compiled run to check here."""
 import numpy as np
 import pytest
 
@@ -20,13 +23,6 @@ def test_case_within_tolerance(tf, name, dtype):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_compiled_case_within_tolerance(tf, name):
-    case = CASES[name]()
-    r = run_case(case, np.float64, steps=case.ci_steps, compiled=True)
-    assert r.passed, r.first_failure
-
-
-@pytest.mark.parametrize("name", NAMES)
 def test_tf2_reference_agrees_with_the_session(tf, name):
     """build_tf2 (tf.function) trains the same model as the lecture's Session."""
     case, dtype = CASES[name](), np.float64
@@ -34,9 +30,13 @@ def test_tf2_reference_agrees_with_the_session(tf, name):
     w = {k: np.asarray(v, dtype) for k, v in
          case.init_weights(np.random.default_rng(0), dtype).items()}
     steps = case.ci_steps
-    ref = train(case.build_tf(dict(w), data, dtype), steps).losses
-    tf2 = train(case.build_tf2(dict(w), data, dtype), steps).losses
-    np.testing.assert_allclose(tf2, ref, rtol=1e-9)
+    ref = train(case.build_tf(dict(w), data, dtype), steps)
+    tf2 = train(case.build_tf2(dict(w), data, dtype), steps)
+    np.testing.assert_allclose(tf2.losses, ref.losses, rtol=1e-9)
+    assert tf2.weights.keys() == ref.weights.keys()         # the lecture's variable names
+    for k in ref.weights:
+        np.testing.assert_allclose(tf2.weights[k], ref.weights[k], rtol=1e-9, atol=1e-12,
+                                   err_msg=k)
 
 
 @pytest.mark.parametrize("name", ["mnist_cnn", "text_cnn"])
@@ -44,4 +44,3 @@ def test_case_on_the_real_data(tf, data_dir, name):
     case = CASES[name]()
     r = run_case(case, np.float64, steps=case.ci_steps, data_dir=str(data_dir))
     assert r.passed, r.first_failure
-
