@@ -134,3 +134,56 @@ def test_conv_models_replay_bit_identical_to_eager(kind, dtype):
     assert all(np.array_equal(a, b) for a, b in zip(eager, traced)), (eager, traced)
     assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(ps_e, ps_f))
     assert f.trace_count() == 1
+
+
+# --- the deck's recurrent models (their parity cases run the TF1 program through a Session's
+# plan, always traced; here minigrad's own eager step against its mg.function replay) ----------
+def _rnn_step(dtype, kind, seed=0):
+    """kind "stacked": 2 x BasicLSTMCell(8) on one-hot windows, dense logits, sequence_loss
+    (deck 002's stacked char-RNN); "cells": BasicRNNCell, BasicLSTMCell (ragged lengths, a zero
+    initial state) and GRUCell fitted to targets (its RNN basics)."""
+    rng = np.random.default_rng(seed)
+    cell = mg.nn.rnn_cell
+    if kind == "stacked":
+        ids = rng.integers(0, 6, (4, 5))
+        x, y = mg.constant(np.eye(6, dtype=dtype)[ids]), mg.constant(np.roll(ids, -1, 1))
+        stack = cell.MultiRNNCell([cell.BasicLSTMCell(8), cell.BasicLSTMCell(8)])
+        fc = mg.layers.Dense(6)
+
+        def loss():
+            outputs, _ = mg.nn.dynamic_rnn(stack, x, dtype=dtype)
+            logits = mg.reshape(fc(mg.reshape(outputs, [-1, 8])), [4, 5, 6])
+            return mg.seq2seq.sequence_loss(logits, y, mg.ones([4, 5], dtype=dtype))
+    else:
+        x = mg.constant(rng.standard_normal((3, 5, 4)).astype(dtype))
+        cells = [cell.BasicRNNCell(3), cell.BasicLSTMCell(3), cell.GRUCell(3)]
+        targets = mg.constant(rng.uniform(-0.5, 0.5, (3, 5, 3)).astype(dtype))
+
+        def loss():
+            terms = []
+            for c in cells:
+                lstm = isinstance(c, cell.BasicLSTMCell)
+                outputs, _ = mg.nn.dynamic_rnn(
+                    c, x, sequence_length=[5, 3, 4] if lstm else None, dtype=dtype,
+                    initial_state=c.zero_state(3, dtype) if lstm else None)
+                terms.append(mg.reduce_mean(mg.square(outputs - targets)))
+            return terms[0] + terms[1] + terms[2]
+    loss()                                   # the cells' variables, drawn from mg.random
+    opt = mg.train.AdamOptimizer(0.1)
+
+    def step():
+        return opt.minimize(loss)
+    return step
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["stacked", "cells"])
+def test_rnn_models_replay_bit_identical_to_eager(kind, dtype):
+    mg.random.set_seed(0)
+    eager_step = _rnn_step(dtype, kind)
+    mg.random.set_seed(0)
+    traced_step = mg.function(_rnn_step(dtype, kind))
+    eager = [np.asarray(eager_step()) for _ in range(4)]
+    traced = [np.asarray(traced_step()) for _ in range(4)]
+    assert all(a.shape == () and np.isfinite(a) for a in eager)
+    assert all(np.array_equal(a, b) for a, b in zip(eager, traced)), (eager, traced)

@@ -4,8 +4,8 @@
 - one cell factory for both engines: `make_cell(tf.compat.v1.nn.rnn_cell, ...)` and
   `make_cell(mg.nn.rnn_cell, ...)` build the same cell, because the names are the same;
 - copying weights BY POSITION into `cell.weights` / `layer.weights`, shapes checked;
-- contrib's `sequence_loss` written from TF ops (TF 2.21 has none);
-- the TF1 -> Keras layout conversions the tf.function references need.
+- the TF1 -> Keras layout conversions the tf.function references need;
+- a lecture program's TF1 default initial values under its variable names (`lecture_weights`).
 """
 import warnings
 
@@ -104,20 +104,6 @@ def tf_for(device="cpu"):
     return tf
 
 
-def tf_sequence_loss(tf, logits, targets, weights):
-    """tf.contrib.seq2seq.sequence_loss (both averages): sum(xent * w) / (sum(w) + 1e-12),
-    written from TF ops as contrib's loss.py wrote it."""
-    num_classes = tf.shape(logits)[2]
-    logits_flat = tf.reshape(logits, [-1, num_classes])
-    targets = tf.reshape(targets, [-1])
-    crossent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits_flat)
-    crossent *= tf.reshape(weights, [-1])
-    crossent = tf.reduce_sum(crossent)
-    total_size = tf.reduce_sum(weights)
-    total_size += 1e-12   # to avoid division by 0 for all-0 weights
-    return crossent / total_size
-
-
 class SessionTrainer(Trainer):
     """A TF1 program: `build(tf, v1)` makes the graph (setting `self.loss`, `self.train`) and
     returns the weight-copy ops; each step is `sess.run([loss, train], feed_dict)`. Run by
@@ -206,4 +192,27 @@ def keras_stack_weights(kind, weights, input_size, layers, scope="rnn"):
     for k, units in enumerate(layers):
         out += keras_cell_weights(kind, arrays[k * per_cell:(k + 1) * per_cell], input_size)
         input_size = units
+    return out
+
+
+# ---- a lecture's initial weights ---------------------------------------------------------------
+def lecture_weights(lecture, rng, dtype, data=None):
+    """TF1's default initial values for the trainable variables of a lecture program
+    (parity/lectures), drawn with numpy under the variables' names, in the order the program
+    creates them: matrices glorot-uniform (get_variable's default, contrib's xavier), biases
+    zero, a GRUCell's gates bias one. The names and shapes are read off the program's graph,
+    built by minigrad.compat.v1 on `data` (default: the lecture's generated data)."""
+    import minigrad.compat.v1 as v1
+    dtype = np.dtype(dtype).name
+    data = lecture.data(None, dtype) if data is None else data
+    with v1.Graph().as_default(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lecture.build(v1, dtype, data)
+        shapes = [(v.op.name, v.shape.as_list()) for v in v1.trainable_variables()]
+    out = {}
+    for name, shape in shapes:
+        if len(shape) == 2:
+            out[name] = glorot_uniform(rng, shape)
+        else:
+            out[name] = np.full(shape, 1.0 if name.endswith("gates/bias") else 0.0)
     return out

@@ -7,6 +7,9 @@ sparse categorical cross-entropy from logits, Keras Adam(0.001), batches of 128 
 
 The reference is Keras 3 on TensorFlow (`tf.keras` is tf-keras 2 here, see parity.tf_env): a
 tf.function step with tf.GradientTape (build_tf), or `model.train_on_batch` (build_tf2).
+
+Written in each engine's own API, not as a lecture: these are Keras models, and
+minigrad.compat.v1 (TF1 graph mode) has no Keras.
 """
 import numpy as np
 

@@ -1,52 +1,24 @@
-"""The stock-prediction lecture (hunkim/DeepLearningZeroToAll lab 12-5): 7 days x 5 features
-(Open, High, Low, Volume, Close; min-max scaled) -> BasicLSTMCell(10, activation=tanh) ->
-fully connected 1 on the last output = the next day's Close; loss = sum of squared errors,
+"""The stock-prediction lecture (parity/lectures/stock.py, deck 002, lab 12-5) as a parity case:
+7 days x 5 features (Open, High, Low, Volume, Close; min-max scaled) -> BasicLSTMCell(10, tanh)
+-> fully_connected 1 on the last output = the next day's Close; loss = sum of squared errors,
 AdamOptimizer(0.01), 500 steps on the whole 70% training split; RMSE on the 30% test split
 (scaled units; about 0.026 on the real CSV with the lecture's whole-series scaling).
 
-The real CSV is <data_dir>/stock-daily/data-02-stock_daily.csv; without a data directory,
-`minigrad.data.stock.synthetic_stock()` (a generated series of the same size).
+The real CSV is <data_dir>/stock-daily/data-02-stock_daily.csv; without a data directory, a
+generated series of the same size. Written once more here on purpose: the TF2 reference (a Keras
+LSTM cell in a tf.function step), a benchmark peer, not a parity side; and `StockLSTM`, the
+lecture run by minigrad for examples/stock_lstm.py.
 """
-from dataclasses import dataclass
-
 import numpy as np
 
-import minigrad as mg
-from minigrad.data import stock
-from parity.cases.rnn_common import (SessionTrainer, dense_weights, import_keras, keras_rnn,
-                                     keras_stack_weights, mg_copy, stack_weights,
-                                     tf_copy_ops, tf_for, under)
-from parity.harness import Case, Tolerance, Trainer, register_case
+from parity.cases.rnn_common import (import_keras, keras_rnn, keras_stack_weights,
+                                     lecture_weights, tf_for, under)
+from parity.harness import LectureCase, Tolerance, Trainer, register_case
+from parity.lectures import LectureTrainer
+from parity.lectures import stock as lectures
+from parity.lectures.stock import stock_data  # noqa: F401  (examples/stock_lstm.py's data)
 
-SEQ_LENGTH, DATA_DIM, HIDDEN_DIM, OUTPUT_DIM = 7, 5, 10, 1
-
-
-@dataclass
-class StockData:
-    trainX: np.ndarray
-    trainY: np.ndarray
-    testX: np.ndarray
-    testY: np.ndarray
-
-
-def stock_data(data_dir=None, dtype=np.float32, seq_length=SEQ_LENGTH, scale="whole"):
-    """The lecture's preprocessing, rows oldest first. scale="whole" (lab 12-5 as the RMSE of
-    about 0.026 was reported, hunkim/DeepLearningZeroToAll@17a3964): min-max scale all rows,
-    make every window of `seq_length` days and the next Close, split the windows 70/30 in time.
-    scale="split" (the lecture's later version, no test statistics in training): split the
-    rows 70/30 (the test part starts `seq_length` rows early), scale each part on its own."""
-    xy = stock.load_stock_csv(data_dir) if data_dir else stock.synthetic_stock()
-    if scale == "whole":
-        x, y = stock.make_windows(stock.min_max_scale(xy), seq_length)
-        n = int(len(y) * 0.7)
-        parts = x[:n], y[:n], x[n:], y[n:]
-    elif scale == "split":
-        train_set, test_set = stock.train_test_split(xy, 0.7, seq_length)
-        parts = (stock.make_windows(stock.min_max_scale(train_set), seq_length) +
-                 stock.make_windows(stock.min_max_scale(test_set), seq_length))
-    else:
-        raise ValueError(f"scale must be 'whole' or 'split', not {scale!r}")
-    return StockData(*(np.ascontiguousarray(a, dtype) for a in parts))
+DATA_DIM, HIDDEN_DIM, OUTPUT_DIM = lectures.data_dim, lectures.hidden_dim, lectures.output_dim
 
 
 def rmse(targets, predictions):
@@ -54,81 +26,21 @@ def rmse(targets, predictions):
 
 
 class StockLSTM(Trainer):
-    """The minigrad program (examples/stock_lstm.py runs it too)."""
+    """The lecture program run by minigrad.compat.v1's Session from `weights` (the case's
+    `init_weights`), on `data` from `stock_data`: what examples/stock_lstm.py trains. A
+    Session's plan is always compiled: `compiled` is accepted and changes nothing."""
 
     def __init__(self, data, weights, dtype=np.float32, learning_rate=0.01, compiled=False):
-        self.data, self.dtype = data, dtype
-        self.X, self.Y = mg.constant(data.trainX), mg.constant(data.trainY)
-        self.cell = mg.nn.rnn_cell.BasicLSTMCell(num_units=HIDDEN_DIM, state_is_tuple=True,
-                                                 activation=mg.tanh)
-        self.fc = mg.layers.Dense(OUTPUT_DIM)           # fully_connected(activation_fn=None)
-        self.predict(self.X)                            # creates the variables
-        self.params = dict(zip(weights, mg_copy("cell", self.cell.weights, under(weights, "rnn")) +
-                               mg_copy("fc", self.fc.weights, under(weights, "fully_connected"))))
-        self.optimizer = mg.train.AdamOptimizer(learning_rate)
-        self.train = mg.function(self.train_step) if compiled else self.train_step
-
-    def predict(self, X):
-        outputs, _states = mg.nn.dynamic_rnn(self.cell, X, dtype=self.dtype)
-        return self.fc(outputs[:, -1])
-
-    def loss(self):
-        return mg.reduce_sum(mg.square(self.predict(self.X) - self.Y))   # sum of the squares
-
-    def train_step(self):
-        return self.optimizer.minimize(self.loss, var_list=list(self.params.values()))
+        import minigrad.compat.v1 as v1
+        self.lecture, self.data = lectures.Stock(), data
+        self.lecture.learning_rate = learning_rate
+        self.trainer = LectureTrainer(self.lecture, v1, np.dtype(dtype).name, data, weights)
 
     def step(self, i):
-        return self.train()
+        return self.trainer.step(i)
 
     def test_predict(self):
-        return self.predict(mg.constant(self.data.testX)).numpy()
-
-    def outputs(self):
-        return {"test_predict": self.test_predict()}
-
-    def weights(self):
-        return {n: v.numpy() for n, v in self.params.items()}
-
-    def extra(self):
-        return {"test_rmse": rmse(self.data.testY, self.test_predict())}
-
-
-class SessionStockLSTM(SessionTrainer):
-    """The lecture's TF1 program."""
-
-    def __init__(self, data, weights, dtype, device, learning_rate=0.01):
-        self.data, self.init, self.learning_rate = data, weights, learning_rate
-        super().__init__(dtype, device)
-
-    def build(self, tf, v1):
-        self.X = v1.placeholder(self.dtype, [None, SEQ_LENGTH, DATA_DIM])
-        self.Y = v1.placeholder(self.dtype, [None, 1])
-        cell = v1.nn.rnn_cell.BasicLSTMCell(num_units=HIDDEN_DIM, state_is_tuple=True,
-                                            activation=tf.tanh)
-        outputs, _states = v1.nn.dynamic_rnn(cell, self.X, dtype=self.dtype)
-        fc = v1.layers.Dense(OUTPUT_DIM, activation=None, name="fully_connected")
-        self.Y_pred = fc(outputs[:, -1])
-        self.loss = tf.reduce_sum(tf.square(self.Y_pred - self.Y))   # sum of the squares
-        self.train = v1.train.AdamOptimizer(self.learning_rate).minimize(self.loss)
-        self.params = dict(zip(self.init, list(cell.weights) + list(fc.weights)))
-        return (tf_copy_ops("cell", cell.weights, under(self.init, "rnn")) +
-                tf_copy_ops("fc", fc.weights, under(self.init, "fully_connected")))
-
-    def feed(self, i):
-        return {self.X: self.data.trainX, self.Y: self.data.trainY}
-
-    def test_predict(self):
-        return self.sess.run(self.Y_pred, feed_dict={self.X: self.data.testX})
-
-    def outputs(self):
-        return {"test_predict": self.test_predict()}
-
-    def weights(self):
-        return self.sess.run(self.params)
-
-    def extra(self):
-        return {"test_rmse": rmse(self.data.testY, self.test_predict())}
+        return self.trainer.outputs()["test_predict"]
 
 
 class Tf2StockLSTM(Trainer):
@@ -162,17 +74,14 @@ class Tf2StockLSTM(Trainer):
         return {"test_predict": self.predict(self.data.testX).numpy()}
 
     def extra(self):
-        return {"test_rmse": rmse(self.data.testY, self.outputs()["test_predict"])}
+        return {"RMSE": rmse(self.data.testY, self.outputs()["test_predict"])}
 
 
 @register_case
-class StockLstmCase(Case):
-    name = "stock_lstm"
-    steps = 500
+class StockLstmCase(LectureCase):
+    lecture = lectures.Stock
     ci_steps = 5
     needs = "stock-daily"
-    description = ("lab 12-5: 7 days x 5 features -> BasicLSTMCell(10) -> next Close, sum of "
-                   "squares, Adam(0.01), 500 steps, test RMSE")
 
     def tolerance(self, dtype):
         if np.dtype(dtype) == np.float64:
@@ -184,22 +93,10 @@ class StockLstmCase(Case):
                          "over ~500 windows and Adam's normalised steps let last-bit "
                          "differences grow later; the drift is reported")
 
-    def __init__(self, scale="whole"):
-        self.scale = scale                  # see stock_data
-
-    def data(self, data_dir, dtype):
-        return stock_data(data_dir, dtype, scale=self.scale)
-
     def init_weights(self, rng, dtype):
-        w = stack_weights(rng, "lstm", DATA_DIM, [HIDDEN_DIM])
-        w.update(dense_weights(rng, HIDDEN_DIM, OUTPUT_DIM))
-        return w
-
-    def build_minigrad(self, weights, data, dtype, compiled=False):
-        return StockLSTM(data, weights, dtype, compiled=compiled)
-
-    def build_tf(self, weights, data, dtype, device="cpu"):
-        return SessionStockLSTM(data, weights, dtype, device)
+        """TF1's default initial values (glorot kernels, zero biases) under the lecture's
+        variable names."""
+        return lecture_weights(self.lecture(), rng, dtype)
 
     def build_tf2(self, weights, data, dtype, eager=False):
         return Tf2StockLSTM(data, weights, dtype, eager=eager)

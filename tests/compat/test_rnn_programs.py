@@ -1,12 +1,16 @@
-"""Whole TF1 programs with RNNs, each one text run by TensorFlow (tensorflow.compat.v1, with
-tests/compat/_rnn_support.py standing in for the contrib TF 2 lacks) and by minigrad.compat.v1
-from one seeded start (the same file): per-step losses, predictions, final weights.
+"""Whole TF1 programs with RNNs, each one text run by TensorFlow (tensorflow.compat.v1, with a
+stand-in for the contrib TF 2 lacks) and by minigrad.compat.v1 from one seeded start: per-step
+losses, predictions, final weights.
 
 - the deck's sequence_loss examples (lab 12): the four printed losses;
 - MNIST read row by row (28 steps of 28 pixels) through static_rnn over a MultiRNNCell of
   BasicRNNCell(31), softmax cross-entropy, Adam, 20 steps on generated data;
 - the deck's "hihello" (lab 12-1): BasicLSTMCell(5) from zero_state(1), dynamic_rnn, a fully
-  connected layer on every output, sequence_loss, Adam(0.1), 50 steps: "ihello".
+  connected layer on every output, sequence_loss, Adam(0.1), 50 steps: "ihello";
+- the deck's RNN basics (lab 12-0): every cell on its tiny inputs.
+
+The deck's programs are the lectures of parity/lectures (seq_loss.py, hihello.py,
+rnn_basics.py), run here step by step by each engine's Session (`run_lecture_both`).
 """
 import numpy as np
 import pytest
@@ -15,48 +19,47 @@ from minigrad.testing.tf1_compare import assert_same_run
 from tests.compat._rnn_support import run_both_fixed, with_contrib
 
 
-# --- the deck's sequence_loss examples -----------------------------------------------------------
-@with_contrib
-def sequence_loss_examples(tf, sync=None):
-    # [batch_size, sequence_length]
-    y_data = tf.constant([[1, 1, 1]])
-    # [batch_size, sequence_length, emb_dim]
-    prediction = tf.constant([[[0.2, 0.7], [0.6, 0.2], [0.2, 0.9]]], dtype=tf.float32)
-    prediction1 = tf.constant([[[0.3, 0.7], [0.3, 0.7], [0.3, 0.7]]], dtype=tf.float32)
-    prediction2 = tf.constant([[[0.1, 0.9], [0.1, 0.9], [0.1, 0.9]]], dtype=tf.float32)
-    prediction3 = tf.constant([[[1, 0], [1, 0], [1, 0]]], dtype=tf.float32)
-    # [batch_size, sequence_length]
-    weights = tf.constant([[1, 1, 1]], dtype=tf.float32)
-
-    sequence_loss = tf.contrib.seq2seq.sequence_loss(logits=prediction, targets=y_data,
-                                                     weights=weights)
-    sequence_loss1 = tf.contrib.seq2seq.sequence_loss(prediction1, y_data, weights)
-    sequence_loss2 = tf.contrib.seq2seq.sequence_loss(prediction2, y_data, weights)
-    sequence_loss3 = tf.contrib.seq2seq.sequence_loss(prediction3, y_data, weights)
-    sess = tf.InteractiveSession()
-    sess.run(tf.global_variables_initializer())
-    sync(sess)
-    values = [loss.eval() for loss in
-              (sequence_loss, sequence_loss1, sequence_loss2, sequence_loss3)]
-    sess.close()
-    return values
+def run_lecture_both(name, dtype="float32", steps=1, seed=0):
+    """The lecture `name` run by TensorFlow, then by minigrad.compat.v1, both from the same
+    seeded values (glorot-uniform matrices, biases uniform in +-0.5, as FixedStart loads):
+    {engine: LectureTrainer after `steps` steps, with .losses}."""
+    from parity.cases.rnn_common import lecture_weights
+    from parity.lectures import LECTURES, LectureTrainer, load_all
+    from parity.tf_env import tf1_api
+    load_all()
+    lecture = LECTURES[name]
+    data = lecture().data(None, dtype)
+    rng = np.random.default_rng(seed)
+    start = {}
+    for k, w in lecture_weights(lecture(), np.random.default_rng(0), dtype, data).items():
+        limit = np.sqrt(6.0 / (w.shape[0] + w.shape[-1])) if w.ndim > 1 else 0.5
+        start[k] = rng.uniform(-limit, limit, w.shape).astype(dtype)
+    runs = {}
+    for engine in ("tensorflow", "minigrad"):
+        _, tf, placement = tf1_api("cpu", engine)
+        trainer = LectureTrainer(lecture(), tf, dtype, data, start, placement)
+        trainer.losses = [trainer.step(i) for i in range(steps)]
+        runs[engine] = trainer
+    return runs
 
 
+# --- the deck's sequence_loss examples (parity/lectures/seq_loss.py) ----------------------------
 DECK = ["0.5967595", "0.5130153", "0.3711007", "1.3132616"]
 
 
-@pytest.fixture(scope="module")
-def sequence_loss_runs():
-    return run_both_fixed(sequence_loss_examples)
-
-
-def test_deck_sequence_loss_examples(sequence_loss_runs):
-    """Both engines print the deck's four losses, as float32 (the cross-entropy's log is taken
-    as TF's kernel takes it: see minigrad/ops/nn.py, _logsumexp_parts)."""
-    want, got = sequence_loss_runs
-    assert [str(v) for v in want] == DECK
-    assert all(v.dtype == np.float32 for v in got)
+def test_deck_sequence_loss_examples():
+    """minigrad prints the deck's four losses, as float32 (the cross-entropy's log is taken as
+    TF's kernel takes it: see minigrad/ops/nn.py, _logsumexp_parts). TensorFlow's plain Session
+    prints 0.37110072 and 1.3132617 for the last two: its graph optimizer folds these all-constant
+    losses ahead of the run, on another log than the kernel's; the deck's InteractiveSession
+    (or a Session with the meta-optimizer off) prints the deck's digits. Within 2 ulps."""
+    runs = run_lecture_both("seq_loss")
+    want, got = (np.array([r.values[f"sequence_loss{k}"] for k in ("", "1", "2", "3")])
+                 for r in (runs["tensorflow"], runs["minigrad"]))
+    assert got.dtype == want.dtype == np.float32
     assert [str(v) for v in got] == DECK
+    assert [str(v) for v in want[:2]] == DECK[:2]
+    assert np.all(np.abs(want - got) <= 2 * np.spacing(got)), (want, got)
 
 
 # --- MNIST rows through static_rnn ---------------------------------------------------------------
@@ -114,70 +117,23 @@ def test_mnist_rows_static_rnn_float32():
     np.testing.assert_allclose(got["costs"], want["costs"], rtol=1e-5)
 
 
-# --- the deck's hihello -------------------------------------------------------------------------
-@with_contrib
-def hihello(tf, dtype="float32", steps=50, sync=None):
-    """Lab 12-1 as the deck writes it (dtype a parameter: the deck's is float32)."""
-    tf.set_random_seed(777)  # reproducibility
-    f = getattr(tf, dtype)
-    idx2char = ['h', 'i', 'e', 'l', 'o']
-    # Teach hello: hihell -> ihello
-    x_data = [[0, 1, 0, 2, 3, 3]]   # hihell
-    x_one_hot = [[[1, 0, 0, 0, 0],   # h 0
-                  [0, 1, 0, 0, 0],   # i 1
-                  [1, 0, 0, 0, 0],   # h 0
-                  [0, 0, 1, 0, 0],   # e 2
-                  [0, 0, 0, 1, 0],   # l 3
-                  [0, 0, 0, 1, 0]]]  # l 3
-    y_data = [[1, 0, 2, 3, 3, 4]]    # ihello
-
-    num_classes = 5
-    input_dim = 5  # one-hot size
-    hidden_size = 5  # output from the LSTM. 5 to directly predict one-hot
-    batch_size = 1   # one sentence
-    sequence_length = 6  # |ihello| == 6
-    learning_rate = 0.1
-
-    X = tf.placeholder(f, [None, sequence_length, input_dim])  # X one-hot
-    Y = tf.placeholder(tf.int32, [None, sequence_length])  # Y label
-
-    cell = tf.contrib.rnn.BasicLSTMCell(num_units=hidden_size, state_is_tuple=True)
-    initial_state = cell.zero_state(batch_size, f)
-    outputs, _states = tf.nn.dynamic_rnn(cell, X, initial_state=initial_state, dtype=f)
-
-    # FC layer
-    X_for_fc = tf.reshape(outputs, [-1, hidden_size])
-    outputs = tf.contrib.layers.fully_connected(
-        inputs=X_for_fc, num_outputs=num_classes, activation_fn=None)
-
-    # reshape out for sequence_loss
-    outputs = tf.reshape(outputs, [batch_size, sequence_length, num_classes])
-
-    weights = tf.ones([batch_size, sequence_length], dtype=f)
-    sequence_loss = tf.contrib.seq2seq.sequence_loss(
-        logits=outputs, targets=Y, weights=weights)
-    loss = tf.reduce_mean(sequence_loss)
-    train = tf.train.AdamOptimizer(learning_rate=learning_rate).minimize(loss)
-
-    prediction = tf.argmax(outputs, axis=2)
-
-    losses, texts = [], []
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        sync(sess)
+# --- the deck's hihello (parity/lectures/hihello.py) -----------------------------------------
+def hihello(dtype, steps=50):
+    """Each engine's per-step losses and the prediction after each update (the deck's print)."""
+    out = {}
+    for engine, t in run_lecture_both("hihello", dtype, steps=0).items():
+        losses, texts = [], []
         for i in range(steps):
-            l, _ = sess.run([loss, train], feed_dict={X: x_one_hot, Y: y_data})
-            result = sess.run(prediction, feed_dict={X: x_one_hot})
-            # print char using dic
-            result_str = [idx2char[c] for c in np.squeeze(result)]
-            losses.append(l)
-            texts.append(''.join(result_str))
-    return {"losses": np.array(losses), "texts": texts,
-            "names": [v.name for v in tf.trainable_variables()]}
+            losses.append(t.step(i))
+            result = t.sess.run(t.g.prediction, feed_dict={t.g.X: t.data.x_one_hot})
+            texts.append("".join(t.data.idx2char[c] for c in np.squeeze(result)))
+        out[engine] = {"losses": np.array(losses), "texts": texts,
+                       "names": [v.name for v in t.variables]}
+    return out["tensorflow"], out["minigrad"]
 
 
 def test_hihello_float64():
-    want, got = run_both_fixed(hihello, "float64")
+    want, got = hihello("float64")
     assert got["names"] == want["names"] == [
         "rnn/basic_lstm_cell/kernel:0", "rnn/basic_lstm_cell/bias:0",
         "fully_connected/weights:0", "fully_connected/biases:0"]
@@ -187,66 +143,23 @@ def test_hihello_float64():
 
 
 def test_hihello_float32():
-    want, got = run_both_fixed(hihello, "float32")
+    want, got = hihello("float32")
     assert got["losses"].dtype == np.float32
     np.testing.assert_allclose(got["losses"], want["losses"], rtol=1e-5)
     assert got["texts"] == want["texts"]
     assert got["texts"][-1] == "ihello"
 
 
-# --- the deck's rnn_basics (lab 12-0) ------------------------------------------------------------
-@with_contrib
-def rnn_basics(tf, sync=None):
-    """The notebook's cells, each in its variable scope, on numpy inputs: one cell, one
-    sequence, three batches, ragged lengths, an explicit initial state, stacked cells and a
-    bidirectional RNN (its MultiRNNCell is written with distinct cells: TF 2's compat.v1
-    shares one cell given three times, and its input depth 3 does not fit a second layer)."""
-    h, e, l, o = [1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]
-    fetch = {}
-    with tf.variable_scope('one_cell'):
-        cell = tf.contrib.rnn.BasicRNNCell(num_units=2)
-        x_data = np.array([[h]], dtype=np.float32)       # x_data = [[[1,0,0,0]]]
-        fetch['one_cell'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
-    with tf.variable_scope('two_sequances'):
-        cell = tf.contrib.rnn.BasicRNNCell(num_units=2)
-        x_data = np.array([[h, e, l, l, o]], dtype=np.float32)
-        fetch['two_sequances'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
-    x_data = np.array([[h, e, l, l, o], [e, o, l, l, l], [l, l, e, e, l]], dtype=np.float32)
-    with tf.variable_scope('3_batches'):
-        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
-        fetch['3_batches'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
-    with tf.variable_scope('3_batches_dynamic_length'):
-        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
-        fetch['dynamic_length'], _ = tf.nn.dynamic_rnn(cell, x_data, sequence_length=[5, 3, 4],
-                                                       dtype=tf.float32)
-    with tf.variable_scope('initial_state'):
-        cell = tf.contrib.rnn.BasicLSTMCell(num_units=2, state_is_tuple=True)
-        initial_state = cell.zero_state(3, tf.float32)
-        fetch['initial_state'], fetch['state'] = tf.nn.dynamic_rnn(
-            cell, x_data, initial_state=initial_state, dtype=tf.float32)
-    x_data = np.arange(45, dtype=np.float32).reshape(3, 5, 3)
-    with tf.variable_scope('MultiRNNCell'):
-        cell = tf.contrib.rnn.MultiRNNCell(
-            [tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True) for _ in range(3)],
-            state_is_tuple=True)
-        fetch['multi'], _ = tf.nn.dynamic_rnn(cell, x_data, dtype=tf.float32)
-    with tf.variable_scope('bi-directional'):
-        cell_fw = tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True)
-        cell_bw = tf.contrib.rnn.BasicLSTMCell(num_units=5, state_is_tuple=True)
-        fetch['bidirectional'], fetch['bi_states'] = tf.nn.bidirectional_dynamic_rnn(
-            cell_fw, cell_bw, x_data, sequence_length=[2, 3, 1], dtype=tf.float32)
-    sess = tf.InteractiveSession()
-    sess.run(tf.global_variables_initializer())
-    sync(sess)
-    values = sess.run(fetch)
-    sess.close()
-    return {"values": values, "names": [v.name for v in tf.trainable_variables()]}
-
-
+# --- the deck's rnn_basics (lab 12-0, parity/lectures/rnn_basics.py) ---------------------------
 def test_rnn_basics():
-    want, got = run_both_fixed(rnn_basics)
-    assert got["names"] == want["names"]
-    assert got["names"][:2] == ["one_cell/rnn/basic_rnn_cell/kernel:0",
-                                "one_cell/rnn/basic_rnn_cell/bias:0"]
+    """The deck's cells in their variable scopes on numpy inputs: one cell, one sequence, three
+    batches, ragged lengths, an explicit initial state, stacked cells, bidirectional_dynamic_rnn
+    (and GRUCell): the values the deck prints (fetched before the first update)."""
+    runs = run_lecture_both("rnn_basics")
+    want, got = runs["tensorflow"], runs["minigrad"]
+    names = [v.name for v in got.variables]
+    assert names == [v.name for v in want.variables]
+    assert names[:2] == ["one_cell/rnn/basic_rnn_cell/kernel:0",
+                         "one_cell/rnn/basic_rnn_cell/bias:0"]
     # float32: TF's assertAllClose scale
-    assert_same_run(want["values"], got["values"], 1e-6, 1e-6, "values")
+    assert_same_run(want.values["show"], got.values["show"], 1e-6, 1e-6, "values")
