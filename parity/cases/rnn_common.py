@@ -3,7 +3,7 @@
 - initial weights in TF1's layouts and names, made with numpy (`stack_weights`, `dense_weights`);
 - one cell factory for both engines: `make_cell(tf.compat.v1.nn.rnn_cell, ...)` and
   `make_cell(mg.nn.rnn_cell, ...)` build the same cell, because the names are the same;
-- copying weights BY POSITION into `cell.weights` / `layer.weights`, shapes checked;
+- copying weights BY POSITION into a minigrad cell's or layer's weights, shapes checked;
 - the TF1 -> Keras layout conversions the tf.function references need;
 - a lecture program's TF1 default initial values under its variable names (`lecture_weights`).
 """
@@ -11,8 +11,7 @@ import warnings
 
 import numpy as np
 
-from parity.harness import Trainer
-from parity.tf_env import import_tf, tf1_api
+from parity.tf_env import import_tf
 
 CELL_CLASS = {"rnn": "BasicRNNCell", "lstm": "BasicLSTMCell", "gru": "GRUCell"}
 CELL_SCOPE = {"rnn": "basic_rnn_cell", "lstm": "basic_lstm_cell", "gru": "gru_cell"}
@@ -90,48 +89,11 @@ def mg_copy(owner, variables, arrays):
     return variables
 
 
-def tf_copy_ops(owner, variables, arrays):
-    """Assign ops giving a TF1 graph's variables `arrays`, by position (run after init)."""
-    variables = list(variables)
-    check_layout(owner, variables, arrays)
-    return [v.assign(a) for v, a in zip(variables, arrays)]
-
-
 # ---- TensorFlow helpers ------------------------------------------------------------------------
 def tf_for(device="cpu"):
     tf = import_tf(device)
     tf.get_logger().setLevel("ERROR")   # the legacy cells' deprecation notices
     return tf
-
-
-class SessionTrainer(Trainer):
-    """A TF1 program: `build(tf, v1)` makes the graph (setting `self.loss`, `self.train`) and
-    returns the weight-copy ops; each step is `sess.run([loss, train], feed_dict)`. Run by
-    TensorFlow or, with engine="minigrad", by minigrad.compat.v1 (then tf and v1 are both it).
-    """
-
-    def __init__(self, dtype, device, engine="tensorflow"):
-        tf, v1, placement = tf1_api(device, engine)
-        if engine == "tensorflow":
-            tf.get_logger().setLevel("ERROR")   # the legacy cells' deprecation notices
-        self.tf, self.dtype = tf, dtype
-        self.graph = v1.Graph()
-        with self.graph.as_default(), placement, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            copies = self.build(tf, v1)
-            init = v1.global_variables_initializer()
-        self.sess = v1.Session(graph=self.graph)
-        self.sess.run(init)
-        self.sess.run(copies)
-
-    def build(self, tf, v1):
-        raise NotImplementedError
-
-    def feed(self, i):
-        raise NotImplementedError
-
-    def step(self, i):
-        return self.sess.run([self.loss, self.train], feed_dict=self.feed(i))[0]
 
 
 # ---- TF1 cell layouts -> Keras cell layouts (for the tf.function references) -------------------

@@ -13,7 +13,6 @@ The deck's programs are the lectures of parity/lectures (seq_loss.py, hihello.py
 rnn_basics.py), run here step by step by each engine's Session (`run_lecture_both`).
 """
 import numpy as np
-import pytest
 
 from minigrad.testing.tf1_compare import assert_same_run
 from tests.compat._rnn_support import run_both_fixed, with_contrib
