@@ -44,7 +44,10 @@ def build_trainer(case, mode, dtype, data=None):
     """The case's Trainer for one mode, from seed-0 weights and the case's default data (or
     `data`, already made)."""
     weights = case.init_weights(np.random.default_rng(0), dtype)
-    weights = {k: np.asarray(v, dtype) for k, v in weights.items()}
+    weights = None if weights is None else {k: np.asarray(v, dtype) for k, v in weights.items()}
+    # the training step alone: a lecture's TensorBoard summaries are not part of it (the
+    # peers write none)
+    case.lecture_options = {"summaries": False}
     data = case.data(None, dtype) if data is None else data
     builder = MODES[mode]["builder"]
     if builder == "minigrad":

@@ -216,8 +216,11 @@ def train(trainer, steps, tick=None):
 class LectureCase(Case):
     """A case that is a lecture program (parity.lectures) run by each engine's Session: the
     model is written once, in the deck's TF1 code. `init_weights` may return None: then the
-    minigrad run starts from TensorFlow's initial values, copied by variable name."""
+    minigrad run starts from TensorFlow's initial values, copied by variable name.
+    `lecture_options`: attributes set on the lecture (the benchmarks time the training step
+    alone: {"summaries": False})."""
     lecture = None
+    lecture_options = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -240,4 +243,7 @@ class LectureCase(Case):
         from parity.lectures import LectureTrainer
         from parity.tf_env import tf1_api
         _, v1, placement = tf1_api(device, engine)
-        return LectureTrainer(self.lecture(), v1, dtype, data, weights, placement)
+        lecture = self.lecture()
+        for key, value in self.lecture_options.items():
+            setattr(lecture, key, value)
+        return LectureTrainer(lecture, v1, dtype, data, weights, placement)

@@ -111,6 +111,7 @@ class MnistCnn(_EpochCost):
     steps = 5 * 550                     # five epochs of the 55,000 images
     logdir = None                       # None: a new temporary directory (see _logs)
     keep_logs = True
+    summaries = True                    # False: the training step alone (the benchmarks)
 
     def build(self, tf, dtype, data):
         self._total_batch = data.batches_per_epoch
@@ -173,10 +174,13 @@ class MnistCnn(_EpochCost):
                                      accuracy=accuracy, summary=summary, writer=writer)
 
     def fetches(self, g):
+        if not self.summaries:
+            return {"cost": g.cost, "train": g.train}
         return {"summary": g.summary, "cost": g.cost, "train": g.train}
 
     def after_step(self, g, i, values):
-        g.writer.add_summary(values["summary"], global_step=i)
+        if self.summaries:
+            g.writer.add_summary(values["summary"], global_step=i)
 
     def finish(self, g, sess, data):
         g.writer.close()
