@@ -86,11 +86,13 @@ def _jit_trainer(case, weights, data, dtype):
     """minigrad.jit: a lecture's program under a Session configured for it, or a case's
     mg.function step (its compiled builder) made again with jit_compile=True."""
     from parity.harness import LectureCase
-    if isinstance(case, LectureCase):
+    if isinstance(case, LectureCase):              # as LectureCase.build_tf, another tf
         import minigrad.compat.v1 as v1
         from parity.lectures import LectureTrainer
-        return LectureTrainer(case.lecture(), _JitV1(v1), dtype, data, weights,
-                              v1.device("/cpu:0"))
+        lecture = case.lecture()
+        for key, value in case.lecture_options.items():
+            setattr(lecture, key, value)
+        return LectureTrainer(lecture, _JitV1(v1), dtype, data, weights, v1.device("/cpu:0"))
     from minigrad.core.function import Function
     trainer = case.build_minigrad(weights, data, dtype, compiled=True)
     for name, value in list(vars(trainer).items()):

@@ -149,23 +149,29 @@ class SegmentWriter:
             return self.arg(v)
         raise AssertionError(f"{v} used before it is computed")
 
-    def contiguous(self, v):
+    def array(self, v):
+        """The name of an array holding v (a one-element copy for a scalar local)."""
         name = self.ref(v)
-        if self.forms[v.id] == "scalar":
-            raise AssertionError("a scalar where an array is needed")
+        if self.forms[v.id] != "scalar":
+            return name
+        key = ("array", v.id)
+        if key not in self.names:
+            t = self.names[key] = self.tmp("s")
+            self.emit(f"{t} = np.empty({v.shape}, np.{v.dtype.name})")
+            self.emit(f"{t}[{_first(v)}] = {name}")
+        return self.names[key]
+
+    def contiguous(self, v):
+        name = self.array(v)
         if v.kind == "ext" and not v.contig:
             return f"np.ascontiguousarray({name})"
         return name
 
     def flat(self, v):
-        """A 1-D C-contiguous array holding v (a copy for a scalar local)."""
-        name = self.ref(v)
-        if self.forms[v.id] == "scalar":
-            t = self.tmp("s")
-            self.emit(f"{t} = np.empty(1, np.{v.dtype.name})")
-            self.emit(f"{t}[0] = {name}")
-            return t
-        return f"{self.contiguous(v)}.reshape({v.size})"
+        """A 1-D C-contiguous array holding v."""
+        name = self.contiguous(v)
+        return name if v.ndim == 1 and name == self.names.get(v.id) else \
+            f"{name}.reshape({v.size})"
 
     def loops(self, shape, stem="i"):
         """Open a loop per axis longer than 1; the index names (\"0\" for the others)."""
@@ -264,7 +270,7 @@ class SegmentWriter:
 
     @staticmethod
     def _loop_member(n):
-        return n.kind in ("ew", "matmul") and n.ndim > 0
+        return n.kind in ("ew", "matmul") and n.size > 1
 
     def loop_group(self, group, ids, host):
         local = {m.id for m in group if not m.attrs["export"] and
@@ -300,8 +306,8 @@ class SegmentWriter:
         kind = v.kind
         if kind == "effect":
             return self.effect(v)
-        if kind == "ew":
-            return self.store_ew(v)
+        if kind == "ew" or kind == "matmul" and v.size == 1:
+            return self.store_ew(v) if kind == "ew" else self.store_matmul1(v)
         getattr(self, "node_" + kind)(v)
         if v.attrs.get("export"):
             self.export_copy(v)
@@ -317,17 +323,17 @@ class SegmentWriter:
         return name
 
     def store_ew(self, v):
-        """A stored 0-d elementwise value: a local scalar."""
+        """A stored elementwise value of one element: a local scalar."""
         name = self.local(v, "scalar")
-        self.emit(f"{name} = {self.render(v, ())}")
+        self.emit(f"{name} = {self.render(v, ('0',) * v.ndim)}")
         if v.attrs["export"]:
-            self.emit(f"{self.out_param(v)}[()] = {name}")
+            self.emit(f"{self.out_param(v)}[{_first(v)}] = {name}")
 
     def export_copy(self, v):
         name = self.names[v.id]
         dest = self.out_param(v)
         if self.forms[v.id] == "scalar":
-            self.emit(f"{dest}[()] = {name}")
+            self.emit(f"{dest}[{_first(v)}] = {name}")
             return
         src, dst = self.tmp("cs"), self.tmp("cd")
         self.emit(f"{src} = {name}.reshape({v.size})")
@@ -344,7 +350,7 @@ class SegmentWriter:
 
     def node_transpose(self, v):
         x = v.args[0]
-        src = self.ref(x)
+        src = self.array(x)
         name = self.local(v)
         self.emit(f"{name} = np.empty({v.shape}, np.{v.dtype.name})")
         idx = self.loops(v.shape)
@@ -352,10 +358,16 @@ class SegmentWriter:
         self.emit(f"{name}[{', '.join(idx)}] = {src}[{', '.join(idx[p] for p in inv)}]")
         self.end_loops(v.shape)
 
+    def store_matmul1(self, v):
+        name = self.local(v, "scalar")
+        self.emit(f"{name} = {self.matmul_element(v, ('0', '0'))}")
+        if v.attrs["export"]:
+            self.emit(f"{self.out_param(v)}[{_first(v)}] = {name}")
+
     def matmul_element(self, v, idx):
         """Statements for element idx of a matmul (a sum over k in order); its name."""
         a, b = v.args
-        an, bn = self.ref(a), self.ref(b)
+        an, bn = self.array(a), self.array(b)
         ta, tb = v.attrs["ta"], v.attrs["tb"]
         k = a.shape[0] if ta else a.shape[1]
         i, j = idx
@@ -377,15 +389,41 @@ class SegmentWriter:
         name = self.local(v, "scalar" if v.ndim == 0 else "array")
         out = self.tmp("tf")
         self.emit(f"{out} = np.empty({rows}, np.{v.dtype.name})")
+        j = self.tmp("lab")
         self.emit(f"for r in range({rows}):")
-        self.emit(f"{_TAB}j = {lf}[r]")
-        self.emit(f"{_TAB}if j < 0:")
-        self.emit(f"{_TAB * 2}j += {c}")
-        self.emit(f"{_TAB}if j < 0 or j >= {c}:")
+        self.emit(f"{_TAB}{j} = {lf}[r]")
+        self.emit(f"{_TAB}if {j} < 0:")
+        self.emit(f"{_TAB * 2}{j} += {c}")
+        self.emit(f"{_TAB}if {j} < 0 or {j} >= {c}:")
         self.emit(f"{_TAB * 2}raise IndexError('a label is outside the valid range "
                   f"[0, {c})')")
-        self.emit(f"{_TAB}{out}[r] = {xf}[r, j]")
+        self.emit(f"{_TAB}{out}[r] = {xf}[r, {j}]")
         self.emit(f"{name} = {out}[0]" if v.ndim == 0 else f"{name} = {out}.reshape({v.shape})")
+
+    def node_arg(self, v):
+        x = v.args[0]
+        axis = v.attrs["axis"]
+        a = int(np.prod(x.shape[:axis], dtype=np.int64))
+        n = x.shape[axis]
+        b = int(np.prod(x.shape[axis + 1:], dtype=np.int64))
+        xf, of = self.tmp("x"), self.tmp("of")
+        self.emit(f"{xf} = {self.flat(x)}")
+        self.emit(f"{of} = np.empty({a * b}, np.{v.dtype.name})")
+        better = ">" if v.op == "max" else "<"
+        best, at, u = self.tmp("best"), self.tmp("at"), self.tmp("u")
+        self.emit(f"for ja in range({a}):")
+        self.emit(f"{_TAB}for jb in range({b}):")
+        body = [f"{best} = {xf}[ja * {n * b} + jb]", f"{at} = 0",
+                f"for jn in range(1, {n}):",
+                f"{_TAB}{u} = {xf}[(ja * {n} + jn) * {b} + jb]",
+                f"{_TAB}if {u} {better} {best} or ({u} != {u} and {best} == {best}):",
+                f"{_TAB * 2}{best} = {u}",
+                f"{_TAB * 2}{at} = jn",
+                f"{of}[ja * {b} + jb] = {at}"]
+        for line in body:
+            self.emit(_TAB * 2 + line)
+        name = self.local(v, "scalar" if v.size == 1 else "array")
+        self.emit(f"{name} = {of}[0]" if v.size == 1 else f"{name} = {of}.reshape({v.shape})")
 
     def node_reduce(self, v):
         x = v.args[0]
@@ -399,7 +437,7 @@ class SegmentWriter:
                 dims[-1][0] *= n
             else:
                 dims.append([n, red])
-        scalar = v.ndim == 0
+        scalar = v.size == 1
         name = self.local(v, "scalar" if scalar else "array")
         if x.size == 0:
             # numpy: a sum of nothing is 0 (a max of nothing raised at trace time)
@@ -424,16 +462,12 @@ class SegmentWriter:
         outer = dims[:-1] if inner is not None else dims
         if scalar:
             acc = name
+            self.emit(f"{acc} = {xf}[0]" if how != "sum" else
+                      f"{acc} = {self.m.const(0, v.dtype)}")
         else:
             acc = self.tmp("of")
-            self.emit(f"{acc} = np.empty({v.size}, np.{v.dtype.name})")
-        if how == "sum":
-            zero = self.m.const(0, v.dtype)
-            if scalar:
-                self.emit(f"{acc} = {zero}")
-            else:
-                self.emit(f"for q in range({v.size}):")
-                self.emit(f"{_TAB}{acc}[q] = {zero}")
+            alloc = "zeros" if how == "sum" else "empty"
+            self.emit(f"{acc} = np.{alloc}({v.size}, np.{v.dtype.name})")
         js = self.loops([n for n, _ in outer], stem="j")
         off = " + ".join(f"{j} * {st}" for j, st in zip(js, strides)) or "0"
         ko = " + ".join(f"{js[d]} * {kstrides[d]}" for d in range(len(outer))
@@ -444,12 +478,15 @@ class SegmentWriter:
             self.emit(f"{target} += {block}")
         else:
             fn = "_rt_maximum" if how == "max" else "_rt_minimum"
-            first = " and ".join(f"{js[d]} == 0" for d in range(len(outer))
-                                 if dims[d][1]) or "True"
-            self.emit(f"if {first}:")
-            self.emit(f"{_TAB}{target} = {xf}[{off}]")
-            self.emit("else:")
-            self.emit(f"{_TAB}{target} = {fn}({target}, {xf}[{off}])")
+            if scalar:
+                self.emit(f"{target} = {fn}({target}, {xf}[{off}])")
+            else:
+                first = " and ".join(f"{js[d]} == 0" for d in range(len(outer))
+                                     if dims[d][1]) or "True"
+                self.emit(f"if {first}:")
+                self.emit(f"{_TAB}{target} = {xf}[{off}]")
+                self.emit("else:")
+                self.emit(f"{_TAB}{target} = {fn}({target}, {xf}[{off}])")
         self.end_loops(outer)
         if not scalar:
             self.emit(f"{name} = {acc}.reshape({v.shape})")
@@ -509,6 +546,11 @@ class SegmentWriter:
             else:
                 args.append(repr(tok[1]))
         self.emit(f"{fn}({', '.join(args)})")
+
+
+def _first(v):
+    """The index of v's first element: () or 0, 0, ..."""
+    return ", ".join("0" * v.ndim) if v.ndim else "()"
 
 
 def write_module(order, nseg, scalar_base):

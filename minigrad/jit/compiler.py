@@ -385,7 +385,15 @@ class _Driver:
                 flat.append(self.bind(o, "out"))
             else:
                 flat.append(f"_Tensor({self.name(next(roots))})")
-        self.emit(f"return _pack(_outputs, [{', '.join(flat)}])")
+        outputs = plan.outputs
+        nested = (list, tuple, dict)
+        if not isinstance(outputs, nested):
+            self.emit(f"return {flat[0]}")
+        elif type(outputs) in (list, tuple) and not any(isinstance(o, nested) for o in outputs):
+            items = ", ".join(flat) + ("," if type(outputs) is tuple and len(flat) == 1 else "")
+            self.emit(f"return [{items}]" if type(outputs) is list else f"return ({items})")
+        else:
+            self.emit(f"return _pack(_outputs, [{', '.join(flat)}])")
         self.source = "\n".join(self.lines) + "\n"
         exec(compile(self.source, "<minigrad.jit driver>", "exec"), self.ns)
         self.run = self.ns["run"]

@@ -10,6 +10,7 @@ A lowering (minigrad.jit.lowering) builds values with a `Builder`; each is one o
     view       a reshape of an array (a copy when `copy`)
     transpose  a permuted copy
     take       x[..., labels[...]] along the last axis (IndexError when out of range)
+    arg        argmax / argmin along one axis
 and the nodes without a value:
     effect     an in-place update: an optimizer kernel of minigrad.kernels.optim on a variable,
                or an assign
@@ -105,7 +106,8 @@ class Builder:
 
     # --- elementwise ------------------------------------------------------------------------
     def ew(self, op, *args, dtype=None, shape=None, **attrs):
-        like = next((a.dtype for a in args if isinstance(a, Val)), None)
+        like = next((a.dtype for a in (args[1:] if op == "where" else args)
+                     if isinstance(a, Val)), None)
         args = [self._val(a, like) for a in args]
         for a in args:
             check_dtype(a.dtype, "an operand")
@@ -176,6 +178,15 @@ class Builder:
             raise Unsupported("max over an empty array")
         return self._new("reduce", how, (x,), shape, x.dtype, {"axes": axes})
 
+    def argmax(self, x, axis, dtype, smallest=False):
+        """np.argmax (np.argmin when smallest) along one axis: the first extreme, or the
+        first NaN."""
+        if x.ndim == 0 or x.shape[axis] == 0:
+            raise Unsupported("an argmax over an empty axis")
+        shape = x.shape[:axis] + x.shape[axis + 1:]
+        return self._new("arg", "min" if smallest else "max", (x,), shape, dtype,
+                         {"axis": axis % x.ndim})
+
     def matmul(self, a, b, ta=False, tb=False):
         if a.ndim != 2 or b.ndim != 2:
             raise Unsupported(f"a matmul of ranks {a.ndim} and {b.ndim} (2-D only)")
@@ -196,6 +207,11 @@ class Builder:
         if x.size == 1:
             # one element: read it at any rank (codegen indexes size-1 leaves with zeros)
             return self._new("ew", "id", (x,), shape, check_dtype(x.dtype, "a value"))
+        if x.kind == "ew" and x.op == "id" and x.args[0].size == 1:
+            # a broadcast scalar stays one: no array to view
+            v = self._new("ew", "id", (x.args[0],), shape, x.dtype)
+            v.contig = x.contig
+            return v
         v = self._new("view", None, (x,), shape, x.dtype, {"copy": copy})
         v.contig = x.contig or copy
         return v
@@ -230,8 +246,8 @@ class Builder:
         return node, outs
 
     def py(self, fn, inputs, outs, where, label=None):
-        """A Python step: `fn(*arrays of inputs)` returns arrays of `outs` [(shape, dtype)]
-        (None for an output it does not produce). The next nodes start a new segment."""
+        """A Python step: `fn(*arrays of inputs)` returns a tuple of the arrays of `outs`
+        [(shape, dtype)]. The next nodes start a new segment."""
         node = self._new("py", None, inputs, None, None, {"fn": fn, "where": where,
                                                            "label": label})
         vals = []

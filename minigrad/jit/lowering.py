@@ -230,7 +230,8 @@ def matmul(b, x, y, ta, tb, label="MatMul"):
         return b.matmul(x, y, ta, tb)
 
     def blas(a, w):
-        return np.matmul(np.swapaxes(a, -1, -2) if ta else a, np.swapaxes(w, -1, -2) if tb else w)
+        return (np.matmul(np.swapaxes(a, -1, -2) if ta else a,
+                          np.swapaxes(w, -1, -2) if tb else w),)
     return b.py(blas, [x, y], [((m, n), x.dtype)], "numpy",
                 f"{label} {m}x{k} @ {k}x{n}: numpy's BLAS between compiled segments")[0]
 
@@ -309,6 +310,11 @@ def _(b, c, gy):
     hit = b.cast(b.eq(x, b.reshape(y, kept)), gy.dtype)
     count = b.reduce(hit, "sum", c.op.axis, keepdims=True)
     return (b.mul(b.div(hit, count), b.reshape(gy, kept)),)
+
+
+@forward(reduce.ArgMax, reduce.ArgMin)
+def _(b, c, x):
+    return b.argmax(x, c.op.axis, c.op.output_type, smallest=type(c.op) is reduce.ArgMin)
 
 
 # --- the softmax family --------------------------------------------------------------------
@@ -403,7 +409,7 @@ def _(b, c, x, bias):
 def sum_leading(b, g2, label):
     """sum_rows(g2) for g2 [M, C]: numpy's column sums below 512 rows, BLAS from there."""
     if g2.shape[0] >= _SUM_ROWS_BLAS and g2.dtype.kind == "f":
-        return b.py(sum_rows, [g2], [((g2.shape[1],), g2.dtype)], "numpy",
+        return b.py(lambda g: (sum_rows(g),), [g2], [((g2.shape[1],), g2.dtype)], "numpy",
                     f"{label}: sum over {g2.shape[0]} rows by numpy's BLAS")[0]
     return b.reduce(g2, "sum", (0,))
 

@@ -5,6 +5,7 @@ write its cache (a cached step function carries their machine code, and the hash
 is part of every generated module's name, so an edit here compiles the steps again).
 """
 import numba
+import numpy as np
 
 try:
     _jit = numba.njit(error_model="numpy", nogil=True, cache=True)
@@ -52,13 +53,44 @@ def _pw_block(a, off, n):
 
 
 @_jit
+def _half(n):
+    n2 = n // 2
+    return n2 - n2 % 8
+
+
+@_jit
 def pairwise_sum(a, off, n):
-    """sum(a[off:off + n]) in numpy's order (a 1-D and contiguous)."""
+    """sum(a[off:off + n]) in numpy's order (a 1-D and contiguous): numpy's recursion,
+    walked with an explicit stack (a recursive numba function cannot be loaded from numba's
+    cache by a caller)."""
     if n <= _PW_BLOCK:
         return _pw_block(a, off, n)
-    n2 = n // 2
-    n2 -= n2 % 8
-    return pairwise_sum(a, off, n2) + pairwise_sum(a, off + n2, n - n2)
+    offs = np.empty(64, np.int64)
+    sizes = np.empty(64, np.int64)
+    phase = np.empty(64, np.int64)        # 1: the left half is being summed; 2: the right
+    left = np.empty(64, a.dtype)
+    sp = 0
+    offs[0], sizes[0] = off, n
+    while True:
+        m = sizes[sp]
+        if m > _PW_BLOCK:                 # split: the left half first
+            phase[sp] = 1
+            offs[sp + 1], sizes[sp + 1] = offs[sp], _half(m)
+            sp += 1
+            continue
+        r = _pw_block(a, offs[sp], m)
+        while True:                       # hand r to the parents
+            sp -= 1
+            if sp < 0:
+                return r
+            if phase[sp] == 1:            # a left half: keep it, sum the right half
+                left[sp] = r
+                phase[sp] = 2
+                h = _half(sizes[sp])
+                offs[sp + 1], sizes[sp + 1] = offs[sp] + h, sizes[sp] - h
+                sp += 1
+                break
+            r = left[sp] + r              # a right half: this node is done
 
 
 @_inline
