@@ -32,6 +32,14 @@ _WRAP_INT = {"add", "sub", "mul", "neg", "abs", "max", "min", "pow"}
 _PW_INLINE = 128
 
 
+class _Idx(tuple):
+    """Per-axis index expressions of a loop nest ("0" on axes of length 1). `flat` names the
+    one loop variable when the nest is a single flat loop: every array it reads then has the
+    nest's `shape` (or one element)."""
+    flat = None
+    shape = ()
+
+
 def analyse(nodes, roots):
     """Liveness, uses, exports and which elementwise values are stored. Returns the live nodes
     in order."""
@@ -124,6 +132,8 @@ class SegmentWriter:
         self.depth = 0
         self._tmp = 0
         self._open = []
+        self._hoist = None        # inside nest(): lines that go before its loops
+        self.flat_views = {}
 
     # --- helpers --------------------------------------------------------------------------
     def emit(self, line):
@@ -157,9 +167,74 @@ class SegmentWriter:
         key = ("array", v.id)
         if key not in self.names:
             t = self.names[key] = self.tmp("s")
-            self.emit(f"{t} = np.empty({v.shape}, np.{v.dtype.name})")
-            self.emit(f"{t}[{_first(v)}] = {name}")
+            self.pre(f"{t} = np.empty({v.shape}, np.{v.dtype.name})")
+            self.pre(f"{t}[{_first(v)}] = {name}")
         return self.names[key]
+
+    def pre(self, line):
+        """A statement that must run before the loop nest being written (at its start when
+        none is)."""
+        if self._hoist is not None:
+            self._hoist.append(line)
+        else:
+            self.emit(line)
+
+    def flatview(self, v):
+        """A 1-D view of v's array (made once per segment, before the loops that read it)."""
+        fv = self.flat_views.get(v.id)
+        if fv is None:
+            name = self.contiguous(v)
+            if v.ndim == 1 and name == self.names.get(v.id):
+                fv = name
+            else:
+                fv = f"{self.names.get(v.id, 'x')}f" if name == self.names.get(v.id) \
+                    else self.tmp("c")
+                self.pre(f"{fv} = {name}.reshape({v.size})")
+            self.flat_views[v.id] = fv
+        return fv
+
+    def nest(self, shape, body, flat=False):
+        """Loops over `shape` around the statements body(idx) writes; the flat views and
+        arrays those statements need are made before the loops. flat: one loop over all
+        elements (the body then indexes with idx.flat only)."""
+        if flat:
+            idx = _Idx(["?"] * len(shape))
+            idx.flat = "q"
+        else:
+            idx = _Idx(["0" if n == 1 else f"i{d}" for d, n in enumerate(shape)])
+        idx.shape = tuple(shape)
+        saved = self.lines, self.depth, self._hoist
+        self.lines, self.depth, self._hoist = [], 0, []
+        body(idx)
+        lines, hoist = self.lines, self._hoist
+        self.lines, self.depth, self._hoist = saved
+        for line in hoist:
+            self.emit(line)
+        if flat:
+            self.emit(f"for q in range({int(np.prod(shape, dtype=np.int64))}):")
+            opened = 1
+        else:
+            opened = 0
+            for d, n in enumerate(shape):
+                if n != 1:
+                    self.emit(f"{_TAB * opened}for i{d} in range({n}):")
+                    opened += 1
+        for line in lines:
+            self.emit(_TAB * opened + line)
+
+    def element(self, v, idx):
+        """The element of array value v at the nest's indices (right-aligned broadcast)."""
+        fv = self.flatview(v)
+        if idx.flat is not None:
+            return f"{fv}[{idx.flat}]"
+        lead = len(idx) - v.ndim
+        terms, stride = [], 1
+        for k in reversed(range(v.ndim)):
+            i = idx[lead + k]
+            if v.shape[k] != 1 and i != "0":
+                terms.append(i if stride == 1 else f"{i} * {stride}")
+            stride *= v.shape[k]
+        return f"{fv}[{' + '.join(reversed(terms)) or '0'}]"
 
     def contiguous(self, v):
         name = self.array(v)
@@ -205,9 +280,7 @@ class SegmentWriter:
             return f"{name}[()]"
         if v.size == 1:
             return f"{name}[{', '.join('0' * v.ndim)}]"
-        lead = len(idx) - v.ndim
-        sub = [("0" if n == 1 else idx[lead + k]) for k, n in enumerate(v.shape)]
-        return f"{name}[{', '.join(sub)}]"
+        return self.element(v, idx)
 
     def render(self, v, idx):
         """The scalar expression of elementwise value v at indices idx (v's own shape)."""
@@ -287,20 +360,37 @@ class SegmentWriter:
             else:
                 dests[m.id] = self.local(m)
                 self.emit(f"{dests[m.id]} = np.empty({m.shape}, np.{m.dtype.name})")
-        idx = self.loops(shape)
-        for m in group:
-            if m.kind == "ew":
-                text = self.render(m, idx)
-            else:
-                text = self.matmul_element(m, idx)
-            if m.id in local:
-                self.emit(f"v{m.id} = {text}")
-            else:
-                self.emit(f"{dests[m.id]}[{', '.join(idx)}] = {text}")
-        self.end_loops()
+        def body(idx):
+            for m in group:
+                text = self.render(m, idx) if m.kind == "ew" else self.matmul_element(m, idx)
+                if m.id in local:
+                    self.emit(f"v{m.id} = {text}")
+                else:
+                    self.emit(f"{self.element(m, idx)} = {text}")
+        self.nest(shape, body, flat=self._flat_ok(group, shape))
         for m in group:
             if m.attrs["export"] and not m.attrs.get("written"):
                 self.export_copy(m)
+
+    @staticmethod
+    def _flat_ok(group, shape):
+        """One flat loop serves a group whose members are elementwise and read only arrays of
+        its shape, single elements and literals."""
+        for m in group:
+            if m.kind != "ew":
+                return False
+            stack = list(m.args)
+            while stack:
+                a = stack.pop()
+                if a.kind == "lit":
+                    continue
+                if a.kind == "iota":
+                    return False
+                if a.kind == "ew" and not a.mat:
+                    stack.extend(a.args)
+                elif a.size != 1 and a.shape != shape:
+                    return False
+        return True
 
     def node(self, v):
         kind = v.kind
@@ -367,15 +457,21 @@ class SegmentWriter:
     def matmul_element(self, v, idx):
         """Statements for element idx of a matmul (a sum over k in order); its name."""
         a, b = v.args
-        an, bn = self.array(a), self.array(b)
+        af, bf = self.flatview(a), self.flatview(b)
         ta, tb = v.attrs["ta"], v.attrs["tb"]
         k = a.shape[0] if ta else a.shape[1]
         i, j = idx
+        m, n = v.shape
+
+        def at(row, row_len, col):
+            terms = ([] if row == "0" else [f"{row} * {row_len}" if row_len != 1 else row]) + \
+                ([] if col == "0" else [col])
+            return " + ".join(terms) or "0"
         acc = self.tmp("acc")
         self.emit(f"{acc} = {self.m.const(0, v.dtype)}")
         self.emit(f"for k in range({k}):")
-        ai = f"{an}[k, {i}]" if ta else f"{an}[{i}, k]"
-        bi = f"{bn}[{j}, k]" if tb else f"{bn}[k, {j}]"
+        ai = f"{af}[{at('k', m, i)}]" if ta else f"{af}[{at(i, k, 'k')}]"
+        bi = f"{bf}[{at(j, k, 'k')}]" if tb else f"{bf}[{at('k', n, j)}]"
         self.emit(f"{_TAB}{acc} += {ai} * {bi}")
         return acc
 
@@ -522,17 +618,18 @@ class SegmentWriter:
         if fn in ("assign", "assign_add", "assign_sub"):
             target, value = v.args
             t = self.ref(target)
-            idx = self.loops(target.shape)
-            loc = f"{t}[{', '.join(idx) if idx else '()'}]"
-            val = self.cast(self.leaf(value, idx), value.dtype, target.dtype)
-            if fn == "assign":
-                text = val
-            else:
-                text = f"({loc} {'+' if fn == 'assign_add' else '-'} {val})"
-                if target.dtype.kind in "iu":
-                    text = f"np.{target.dtype.name}({text})"
-            self.emit(f"{loc} = {text}")
-            self.end_loops(target.shape)
+
+            def body(idx):
+                loc = f"{t}[()]" if target.ndim == 0 else self.element(target, idx)
+                val = self.cast(self.leaf(value, idx), value.dtype, target.dtype)
+                if fn == "assign":
+                    text = val
+                else:
+                    text = f"({loc} {'+' if fn == 'assign_add' else '-'} {val})"
+                    if target.dtype.kind in "iu":
+                        text = f"np.{target.dtype.name}({text})"
+                self.emit(f"{loc} = {text}")
+            self.nest(target.shape, body)
             return
         self.m.kernels.add(fn)
         args = []
