@@ -63,6 +63,22 @@ def _dry_run(plan, arrays):
     vals = dict(plan.captured)
     vals.update(zip(plan.feed_ids, arrays))
     passed = {}
+    # random ops draw from a generator of their own: put each back as it was, so that the
+    # compiled plan draws the numbers the replay would have
+    rngs = {id(g): (g, g.bit_generator.state) for g in
+            (getattr(s.op, "rng", None) for s in plan.steps if isinstance(s, _ForwardStep))
+            if isinstance(g, np.random.Generator)}
+    try:
+        _walk(plan, vals, passed)
+    finally:
+        for g, state in rngs.values():
+            g.bit_generator.state = state
+    avals = {i: (np.shape(a), np.asarray(a).dtype) for i, a in vals.items()
+             if isinstance(a, (np.ndarray, np.generic))}
+    return avals, passed
+
+
+def _walk(plan, vals, passed):
     for k, step in enumerate(plan.steps):
         if isinstance(step, _ForwardStep):
             step(vals)
@@ -80,9 +96,6 @@ def _dry_run(plan, arrays):
                 if r is not None:
                     g = grads.get(s)
                     vals[r] = np.zeros_like(vals[s]) if g is None else g
-    avals = {i: (np.shape(a), np.asarray(a).dtype) for i, a in vals.items()
-             if isinstance(a, (np.ndarray, np.generic))}
-    return avals, passed
 
 
 # --- 2. lowering -------------------------------------------------------------------------------
