@@ -311,6 +311,24 @@ def test_compile_failure_warns_once_and_replays(monkeypatch):
     assert "not compiled (compilation failed: " in fn.explain()
 
 
+def test_unreadable_numba_cache_is_compiled_again(tmp_path, monkeypatch):
+    import sys
+    import numba
+    from minigrad.jit import cache
+    monkeypatch.setattr(cache, "_dir", [str(tmp_path)])
+    source = f"# {tmp_path}\nimport numba\n\n\n@numba.njit(cache=True)\ndef f(a):\n" \
+             f"    return a + 1\n"
+    module = cache.load(source)
+    cache.compile_function(module.f, (numba.types.float64,))
+    for path in (tmp_path / "__pycache__").glob("*.nb?"):
+        path.write_text("garbage")                # a disk that filled up mid-write
+    del sys.modules[module.__name__]               # another process: a new dispatcher
+    module = cache.load(source)
+    with pytest.warns(jit.JitWarning, match="could not be read .*compiled again and cached"):
+        fn = cache.compile_function(module.f, (numba.types.float64,))
+    assert fn(1.0) == 2.0
+
+
 def test_bad_input_gives_clear_messages():
     with pytest.raises(TypeError, match="jit_compile must be True, False or None"):
         mg.function(lambda x: x, jit_compile="yes")

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import sys
 import tempfile
+import threading
 import warnings
 
 import numba
@@ -67,7 +68,7 @@ def load(source):
         return module
     path = os.path.join(directory(), name + ".py")
     if not _same_file(path, source):
-        tmp = f"{path}.{os.getpid()}.tmp"
+        tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
         with open(tmp, "w") as f:
             f.write(source)
         os.replace(tmp, path)
@@ -80,6 +81,34 @@ def load(source):
         del sys.modules[name]
         raise
     return module
+
+
+def compile_function(fn, signature):
+    """Compile numba dispatcher `fn` for `signature`, loading numba's cache when it holds it.
+    An unreadable cache entry costs one JitWarning and a fresh compile (cached again when the
+    cache can be written); the dispatcher that compiled is returned. Other errors propagate."""
+    try:
+        fn.compile(signature)
+        return fn
+    except Exception as first:
+        if getattr(fn, "_cache", None) is None or type(fn._cache).__name__ == "NullCache":
+            raise
+        from minigrad.jit.compiler import JitWarning
+        try:
+            fn._cache.flush()             # an empty index: the compile writes a good entry
+            fn.compile(signature)
+            fixed = "compiled again and cached"
+        except Exception:
+            fn = numba.njit(error_model="numpy", nogil=True)(fn.py_func)
+            try:
+                fn.compile(signature)
+            except Exception:
+                raise first from None
+            fixed = "compiled without it"
+        warnings.warn(f"minigrad.jit: numba's cache of {fn.py_func.__module__} could not be "
+                      f"read ({type(first).__name__}: {first}); {fixed}", JitWarning,
+                      stacklevel=4)
+        return fn
 
 
 def _same_file(path, source):

@@ -571,9 +571,8 @@ def compile_plan(plan, name, arrays, quiet=False):
         mod = cache.load(source)
         functions = {}
         for seg in module.segments:
-            fn = getattr(mod, seg.name)
-            fn.compile(_signature(seg))
-            functions[seg.index] = fn
+            functions[seg.index] = cache.compile_function(getattr(mod, seg.name),
+                                                          _signature(seg))
         driver = _Driver(lowering, roots, order, module, functions, plan, scalar_base)
     except Exception as e:
         _warn(f"{name}{sig}: compilation failed, the step replays per op "
