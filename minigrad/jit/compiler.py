@@ -252,6 +252,8 @@ class _Lowering:
             why = "the op's forward ran outside this function"
         if why is None and type(op) not in BACKWARD:
             why = f"no lowering for the gradient of {op.type}"
+            if ("fwd", id(op)) not in self.forced:      # its backward reads op.xs / op.ys
+                raise _Retry([key, ("fwd", id(op))], why)
         if why is None and passed is None:
             why = "this gradient node did not run when the step was traced"
         if why is not None:

@@ -174,8 +174,8 @@ class Builder:
         shape = kept if keepdims else tuple(n for i, n in enumerate(x.shape) if i not in axes)
         if not axes:
             return self.ew("id", x)
-        if x.size == 0 and how == "max":
-            raise Unsupported("max over an empty array")
+        if x.size == 0 and how != "sum":
+            raise Unsupported(f"{how} over an empty array")
         return self._new("reduce", how, (x,), shape, x.dtype, {"axes": axes})
 
     def argmax(self, x, axis, dtype, smallest=False):
@@ -236,7 +236,7 @@ class Builder:
     def prelude(self, fn, n_scalars, lives):
         """`fn(sc, base)` runs in Python before the segment: it writes n_scalars scalars into
         sc[base:] and returns the live arrays (shape, dtype given in `lives`), which become ext
-        values of this segment. Returns (base, live values)."""
+        values of this segment. Returns the node and the live values."""
         node = self._new("prelude", None, (), None, None, {"fn": fn, "n": n_scalars})
         outs = []
         for k, (shape, dtype) in enumerate(lives):
