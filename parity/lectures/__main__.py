@@ -30,9 +30,11 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     lectures = load_all()
     if args.list or not args.name:
+        width = max(map(len, lectures))
+        deck = max(len(lec.deck) for lec in lectures.values())
         for name in sorted(lectures):
             lec = lectures[name]
-            print(f"{name:22s} deck {lec.deck:45s} {lec.title}")
+            print(f"{name:{width}s}  deck {lec.deck:{deck}s}  {lec.title}")
         return 0
     if args.name not in lectures:
         raise SystemExit(f"parity.lectures: unknown lecture {args.name!r}; known: "
