@@ -123,23 +123,46 @@ def bench_matmul(E, name, timer):
     return rows
 
 
-# --- conv2d and max_pool (the MNIST CNN's layers) -----------------------------------------
+# --- conv2d and max_pool (the lecture CNNs' layers) -----------------------------------------
 def _conv_layers(quick):
-    batch = 10 if quick else 100
-    return [("conv1 100x28x28x1 * 3x3x1x32", (batch, 28, 28, 1), (3, 3, 1, 32)),
-            ("conv2 100x14x14x32 * 3x3x32x64", (batch, 14, 14, 32), (3, 3, 32, 64))]
+    """(what, x shape, filter shape, padding): mnist_cnn's two layers and TextCNN's middle one
+    (filter height 3 across the 128-wide embedding, 128 filters, 36 tokens)."""
+    b, t = (10, 8) if quick else (100, 64)
+    return [(f"mnist_cnn conv1 {b}x28x28x1 * 5x5x1x8 SAME", (b, 28, 28, 1), (5, 5, 1, 8),
+             "SAME"),
+            (f"mnist_cnn conv2 {b}x14x14x8 * 5x5x8x16 SAME", (b, 14, 14, 8), (5, 5, 8, 16),
+             "SAME"),
+            (f"text_cnn conv {t}x36x128x1 * 3x128x1x128 VALID", (t, 36, 128, 1),
+             (3, 128, 1, 128), "VALID")]
+
+
+def _conv_out(xs, fs, padding):
+    if padding == "SAME":
+        return xs[1], xs[2]
+    return xs[1] - fs[0] + 1, xs[2] - fs[1] + 1
 
 
 def bench_conv2d(E, name, timer):
+    """Forward and forward+backward (both gradients) per layer; in the minigrad worker also
+    numpy's 1024^3 matmul, timed between the layers' rows so that it sees the same load (its
+    median over those timings is the row)."""
     if not hasattr(E.nn, "conv2d"):
         return {"status": "mg.nn.conv2d not in the package yet"}
     rng, rows = _rng(), []
-    for what, xs, fs in _conv_layers(timer.quick):
+    a, b = (rng.standard_normal((1024, 1024)).astype(F32) for _ in range(2))
+    ceiling = []
+
+    def numpy_matmul():
+        if name == "minigrad":
+            ceiling.append(timer(lambda: a @ b))
+    numpy_matmul()
+    for what, xs, fs, padding in _conv_layers(timer.quick):
         x = E.constant(rng.standard_normal(xs).astype(F32))
         f = E.Variable(rng.standard_normal(fs).astype(F32) * 0.1)
-        flops = 2 * xs[0] * xs[1] * xs[2] * fs[0] * fs[1] * fs[2] * fs[3]   # SAME, stride 1
-        ct = E.constant(rng.standard_normal(xs[:3] + fs[3:]).astype(F32))
-        conv = lambda: E.nn.conv2d(x, f, [1, 1, 1, 1], "SAME")     # noqa: E731
+        oh, ow = _conv_out(xs, fs, padding)
+        flops = 2 * xs[0] * oh * ow * fs[0] * fs[1] * fs[2] * fs[3]
+        ct = E.constant(rng.standard_normal((xs[0], oh, ow, fs[3])).astype(F32))
+        conv = lambda: E.nn.conv2d(x, f, [1, 1, 1, 1], padding)    # noqa: E731
 
         def fwd_bwd():
             with E.GradientTape() as tape:
@@ -148,6 +171,11 @@ def bench_conv2d(E, name, timer):
             return tape.gradient(y, [x, f], output_gradients=ct)
         rows.append(row(f"{what}, forward", timer(conv), flops))
         rows.append(row(f"{what}, forward+backward", timer(fwd_bwd), 3 * flops))
+        numpy_matmul()
+    if ceiling:
+        med = statistics.median(t[0] for t in ceiling)
+        rows.append(row("numpy matmul 1024x1024, timed between the conv rows",
+                        (med, min(t[1] for t in ceiling)), 2 * 1024 ** 3))
     return rows
 
 

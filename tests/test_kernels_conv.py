@@ -471,13 +471,19 @@ def test_direct_results_do_not_depend_on_the_thread_count():
 
 
 def test_choose_method_rule():
-    """The lecture CNN's layers go direct; TextCNN's (128 filters) stay on BLAS."""
+    """The lecture CNN's layers go direct; TextCNN's (128 filters) stay on BLAS; 32 filters go
+    direct in float64 only; backward_input needs 8 input channels."""
     assert conv.choose_method((100, 28, 28, 1), (5, 5, 1, 8)) == "direct"
     assert conv.choose_method((100, 14, 14, 8), (5, 5, 8, 16)) == "direct"
     assert conv.choose_method((100, 14, 14, 8), (5, 5, 8, 16), "backward_input") == "direct"
     assert conv.choose_method((100, 28, 28, 1), (5, 5, 1, 8), "backward_input") == "im2col"
     assert conv.choose_method((64, 60, 128, 1), (3, 128, 1, 128)) == "im2col"
     assert conv.choose_method((64, 60, 128, 1), (3, 128, 1, 128), "backward_input") == "im2col"
+    assert conv.choose_method((8, 14, 14, 16), (3, 3, 16, 32)) == "im2col"
+    assert conv.choose_method((8, 14, 14, 16), (3, 3, 16, 32), dtype=np.float64) == "direct"
+    assert conv.choose_method((8, 14, 14, 16), (3, 3, 16, 32), "backward_input",
+                              np.float64) == "direct"
+    assert conv.choose_method((8, 14, 14, 256), (3, 3, 256, 8), dtype=np.float64) == "im2col"
 
 
 def test_mnist_cnn_shapes_and_noncontiguous_inputs():

@@ -1,8 +1,8 @@
 """2-D convolution kernels: numba im2col / col2im around one BLAS matmul, or the direct
 kernels of minigrad.kernels.conv_direct for narrow layers.
 
-Which one: `choose_method`, from the shapes alone (rule and measurements below, under
-"Choosing"). Every public function takes method="im2col" / "direct" to force one.
+Which one: `choose_method`, from the shapes and dtype alone (rule and measurements below,
+under "Choosing"). Every public function takes method="im2col" / "direct" to force one.
 
 Layouts are TensorFlow's: input NHWC, filter HWIO `[kh, kw, cin, cout]`, cross-correlation
 (no flip). Pads are explicit `((top, bottom), (left, right))`; `conv_output_size` turns TF's
@@ -15,14 +15,37 @@ A row copies runs of kw*cin contiguous values of x; with cin == 1 they are tiny,
 output row is longer (ow > kw) the transposed matrix colsT `[kh*kw, n*oh*ow]` is built
 instead: its runs are whole output rows. The copies cost per run more than per value.
 
-Threads: numpy's OpenBLAS is the only thread pool. The numba loops are serial on purpose: an
-OpenMP pool (numba `parallel=True`) spin-waiting beside OpenBLAS's on 2 cores stalled each call
-by ~8 ms (one scheduler slice), far more than the copies cost. Reductions happen inside BLAS,
-whose split depends on shapes only, or in fixed-order loops: float64 results are identical run
-to run.
+Threads: here numpy's OpenBLAS is the only thread pool. The numba loops are serial on purpose:
+an OpenMP pool (numba `parallel=True`) spin-waiting beside OpenBLAS's on 2 cores stalled each
+call by ~8 ms (one scheduler slice), far more than the copies cost. Reductions happen inside
+BLAS, whose split depends on shapes only, or in fixed-order loops: float64 results are
+identical run to run. (The direct kernels split their work by images over Python threads, in a
+way that never changes their results: see conv_direct.)
 
-Choosing (provisional: direct when both channel counts are at most 64; backward_input also
-needs cin >= 8, since its lanes run over cin).
+Choosing (choose_method, from the shapes and dtype alone): the direct kernels when
+    cout <= 16 (float32) or cout <= 32 (float64), and cin <= 128;
+    backward_input also needs cin >= 8 (its 8 lanes run over cin; fewer are padded with zeros).
+forward and backward_filter always agree: the forward's Patches carry the padded x (direct) or
+the patch matrix (im2col) to backward_filter.
+Measured on this machine (AMD EPYC with AVX-512, 2 cores), shared with other work (load
+average 5-7), hence single-thread CPU time rather than wall time: time.thread_time with
+OPENBLAS_NUM_THREADS=1 and one direct thread, best of 3 calls, median of 3 interleaved rounds,
+batch 16-32 of 14x14 and 28x28 images, 3x3 and 5x5 SAME filters, cin 1..128, cout 8..128.
+direct / im2col time (below 1: direct is faster; single entries move by about 30% run to run):
+    float32  forward          0.2-0.8 for cout <= 32 (1.0 at cin 128), 1.0-1.4 at 64,
+                              1.4-1.8 at 128
+             backward_input   0.1-0.8 for cout <= 16 and cin >= 8, 0.3-1.2 at 32, 1.0-1.9 above
+             backward_filter  mostly 0.2-0.9 at cout 8 and 16 (up to 1.2 and 1.9 for 3x3 over
+                              16-32 channels, where the forward's gain still covers it),
+                              0.5-2.6 at 32, 1.3-3.2 above
+    float64  all three        0.1-0.9 for cout <= 32, 0.8-1.5 at 64, 1.1-1.8 at 128
+    cin = 1: forward and backward_filter as above (except 3x3 to 8 channels, 9 filter rows in
+             two 8-row tiles: backward_filter 1.6-2.2); backward_input 2-7 (7 of 8 lanes idle)
+The lecture's layers in that measure (GFLOP/s per core, float32; numpy's 1024^3 sgemm: 100):
+    mnist_cnn conv1 1->8 5x5     forward 60 (im2col 21), backward_filter 57 (34)
+    mnist_cnn conv2 8->16 5x5    forward 79 (34), backward_input 82 (50), backward_filter 68 (33)
+    text_cnn 3x128 over 128 wide forward 77 (95), backward_input 9 (92), backward_filter 36 (92):
+                                 im2col, whose product is one well-shaped sgemm
 """
 import threading
 
@@ -238,19 +261,21 @@ def _direct():
     return conv_direct
 
 
-def choose_method(x_shape, w_shape, kernel="forward"):
-    """"direct" or "im2col" for one kernel call, from the shapes alone (the rule and its
-    measurements are in the module docstring). forward and backward_filter get the same answer
-    (the forward's Patches carry it to backward_filter); backward_input has its own."""
+def choose_method(x_shape, w_shape, kernel="forward", dtype=np.float32):
+    """"direct" or "im2col" for one kernel call, from the shapes and dtype alone (the rule and
+    its measurements: the module docstring, "Choosing"). forward and backward_filter get the
+    same answer (the forward's Patches carry it to backward_filter); backward_input has its
+    own."""
     cin, cout = w_shape[2], w_shape[3]
+    max_cout = _DIRECT_MAX_COUT[np.dtype(dtype).itemsize >= 8]
+    narrow = cout <= max_cout and cin <= _DIRECT_MAX_CIN
     if kernel == "backward_input":
-        return "direct" if _DIRECT_MIN_CIN <= cin <= _DIRECT_MAX and cout <= _DIRECT_MAX \
-            else "im2col"
-    return "direct" if cin <= _DIRECT_MAX and cout <= _DIRECT_MAX else "im2col"
+        narrow = narrow and cin >= _DIRECT_MIN_CIN
+    return "direct" if narrow else "im2col"
 
 
-_DIRECT_MAX = 64
-_DIRECT_MIN_CIN = 8
+_DIRECT_MAX_COUT = {False: 16, True: 32}      # float32, float64
+_DIRECT_MAX_CIN, _DIRECT_MIN_CIN = 128, 8
 
 def _geometry(x_shape, w_shape, strides, dilations, pads):
     kh, kw = w_shape[0], w_shape[1]
@@ -296,7 +321,7 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
     method: "im2col", "direct" or None (choose_method's rule).
     """
     x = np.ascontiguousarray(x)
-    method = method or choose_method(x.shape, w.shape)
+    method = method or choose_method(x.shape, w.shape, dtype=x.dtype)
     key, oh, ow = _key(x, w.shape, strides, dilations, pads, method)
     if method == "direct":
         if oh * ow * x.shape[0] == 0:
@@ -324,7 +349,7 @@ def conv2d_backward_input(gy, w, x_shape, strides=(1, 1), dilations=(1, 1),
     """gx = col2im(gy2 @ w2.T) (or the direct kernel): the adjoint of conv2d_forward in x."""
     x_shape = tuple(int(s) for s in x_shape)
     geom, oh, ow = _geometry(x_shape, w.shape, strides, dilations, pads)
-    method = method or choose_method(x_shape, w.shape, "backward_input")
+    method = method or choose_method(x_shape, w.shape, "backward_input", gy.dtype)
     if method == "direct":
         if gy.size == 0:
             return np.zeros(x_shape, gy.dtype)
@@ -356,7 +381,7 @@ def conv2d_backward_filter(x, gy, w_shape, strides=(1, 1), dilations=(1, 1),
     x = np.ascontiguousarray(x)
     if patches is not None:
         method = "direct" if patches.key[3] == "direct" else "im2col"
-    method = method or choose_method(x.shape, w_shape)
+    method = method or choose_method(x.shape, w_shape, dtype=x.dtype)
     key, oh, ow = _key(x, w_shape, strides, dilations, pads, method)
     if patches is not None and patches.key != key:
         raise ValueError(f"conv2d_backward_filter: patches built for {patches.key}, "

@@ -164,11 +164,12 @@ def _pad(x, pt, pl, xp):
 
 @numba.njit(**_JIT)
 def _forward(xp, w2, y2, geom, b_lo, b_hi):
-    """y2[(b, oy, ox), o] = sum_k xp[window(b, oy, ox) + off[k]] * w2[k, o] for the images
-    [b_lo, b_hi); w2 [kh*kw*c, o8], y2 [n*oh*ow, o8], o8 a multiple of 8."""
+    """y2[(b, oy, ox), o] = sum_k xp[window(b, oy, ox) + off[k]] * w[k, o] for the images
+    [b_lo, b_hi); w2 [o8 / 8, kh*kw*c, 8] holds w in panels of 8 output channels (each tile
+    then reads one contiguous panel), y2 [n*oh*ow, o8], o8 a multiple of 8."""
     kh, kw, sh, sw, dh, dw, oh, ow = geom
     n, hp, wp, c = xp.shape
-    o8 = w2.shape[1]
+    o8 = w2.shape[0] * 8
     off = _tap_offsets(kh, kw, c, dh, dw, wp)
     nk, npix = off.shape[0], oh * ow
     xf, wf, yf = xp.reshape(-1), w2.reshape(-1), y2.reshape(-1)
@@ -185,8 +186,9 @@ def _forward(xp, w2, y2, geom, b_lo, b_hi):
             d = (b * npix + q_lo) * o8
             for ob in range(0, o8, 8):
                 a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                wb = ob * nk
                 for k in range(nk):
-                    wv = _ld8(wf, k * o8 + ob)
+                    wv = _ld8(wf, wb + k * 8)
                     o = off[k]
                     a0 = _fma8(a0, xf[_U(p0 + o)], wv)
                     a1 = _fma8(a1, xf[_U(p1 + o)], wv)
@@ -484,6 +486,7 @@ def forward(xp, w, strides, dilations, out_hw):
     w2 = np.ascontiguousarray(w).reshape(k, o)
     if o8 != o:
         w2 = np.concatenate([w2, np.zeros((k, o8 - o), w2.dtype)], axis=1)
+    w2 = np.ascontiguousarray(w2.reshape(k, o8 // 8, 8).transpose(1, 0, 2))   # 8-lane panels
     y = np.empty((n, oh, ow, o), xp.dtype)
     y2 = y.reshape(-1, o) if o8 == o else np.empty((n * oh * ow, o8), xp.dtype)
     geom = _geom(w.shape, strides, dilations, oh, ow)
@@ -522,14 +525,17 @@ def backward_input(gy, w, x_shape, strides, dilations, pads):
     """gx [n, h, w, c] = the input gradient of conv(x, w) for output gradient gy.
 
     Stride 1: the forward kernel on gy, padded to the "full" convolution, with the filter
-    flipped in (i, j) and c and o swapped. Other strides: _backward_input's scatter."""
+    flipped in (i, j) and c and o swapped; it computes h*w pixels where the scatter computes
+    oh*ow, so only while h*w <= 1.25*oh*ow (SAME, or VALID with a kernel small beside the
+    image). Otherwise _backward_input's scatter."""
     n, h, wd, c = (int(s) for s in x_shape)
     kh, kw, _, o = w.shape
     (pt, pb), (pl, pr) = pads
     (dh, dw), oh, ow = dilations, gy.shape[1], gy.shape[2]
     top, left = (kh - 1) * dh - pt, (kw - 1) * dw - pl
     full = ((top, h + (kh - 1) * dh - oh - top), (left, wd + (kw - 1) * dw - ow - left))
-    if tuple(strides) == (1, 1) and min(min(p) for p in full) >= 0:
+    if tuple(strides) == (1, 1) and min(min(p) for p in full) >= 0 and \
+            4 * h * wd <= 5 * oh * ow:
         size = padded_size(gy.shape, full)
         gyp = pad_input(gy, full, _buffer("gyp", size, gy.dtype))
         flipped = np.ascontiguousarray(np.asarray(w)[::-1, ::-1].transpose(0, 1, 3, 2))
