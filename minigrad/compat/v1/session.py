@@ -74,8 +74,8 @@ class Session:
         return pack_like(fetches, values)
 
     def _run(self, targets, feeds):
-        key = (tuple(id(t) for t in targets),
-               tuple((id(t), a.shape, a.dtype.str) for t, a in feeds.items()))
+        key = (tuple(map(id, targets)),
+               tuple([(id(t), a.shape, a.dtype) for t, a in feeds.items()]))
         plan = self._plans.get(key)
         if plan is None:
             plan, outs = self._trace(targets, feeds)
@@ -280,19 +280,21 @@ def _fetched(target, out):
 
 
 def _feed_value(t, value):
-    a = value.numpy() if hasattr(value, "numpy") else value
-    a = np.asarray(a)
+    a = value if type(value) is np.ndarray else np.asarray(
+        value.numpy() if hasattr(value, "numpy") else value)
     want = t.dtype.np
     if a.dtype != want:
         if a.dtype.kind == "f" and want.kind in "iu":
             raise InvalidArgumentError(None, t.op, (
                 f"Cannot feed a {a.dtype} value to Tensor '{t.name}' of dtype {t.dtype.name}"))
         a = a.astype(want)
-    if t._shape is not None and (a.ndim != len(t._shape) or any(
-            d is not None and d != n for d, n in zip(t._shape, a.shape))):
+    shape = t._shape
+    if shape is not None and (a.ndim != len(shape) or any(
+            d is not None and d != n for d, n in zip(shape, a.shape))):
         raise ValueError(f"Cannot feed value of shape {a.shape} for Tensor {t.name}, which "
-                         f"has shape {tuple(t._shape)}")
-    return np.require(a, requirements="C")     # (ascontiguousarray makes a 0-d value 1-d)
+                         f"has shape {tuple(shape)}")
+    # (np.ascontiguousarray would make a 0-d value 1-d)
+    return a if a.flags.c_contiguous else np.array(a, order="C")
 
 
 __all__ = ["Session", "InteractiveSession", "get_default_session"]
