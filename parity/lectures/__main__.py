@@ -4,6 +4,7 @@
     python -m parity.lectures xor                        # minigrad, generated or embedded data
     python -m parity.lectures xor --engine tensorflow --steps 2001
     python -m parity.lectures mnist_cnn --data-dir ../shared/data
+    python -m parity.lectures --report reports/lectures --data-dir ../shared/data  # all, both
 """
 import argparse
 import os
@@ -23,6 +24,10 @@ def parse_args(argv):
     p.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     p.add_argument("--data-dir", default=os.environ.get("MINIGRAD_DATA_DIR"),
                    help="real data laid out as ../shared/data (default: generated data)")
+    p.add_argument("--report", metavar="DIR", help="run every lecture (or NAME) under both "
+                   "engines from the same start; write DIR/LECTURES.md (parity/lectures/report.py)")
+    p.add_argument("--steps-scale", type=float, default=1.0,
+                   help="with --report: the deck's steps times this (long lectures are capped)")
     return p.parse_args(argv)
 
 
@@ -35,6 +40,12 @@ def main(argv=None):
         for name in sorted(lectures):
             lec = lectures[name]
             print(f"{name:{width}s}  deck {lec.deck:{deck}s}  {lec.title}")
+        return 0
+    if args.report:
+        from parity.lectures.report import report
+        report(args.report, [args.name] if args.name else None, args.data_dir, args.dtype,
+               args.steps, args.steps_scale, "python -m parity.lectures " + " ".join(
+                   sys.argv[1:] if argv is None else argv))
         return 0
     if args.name not in lectures:
         raise SystemExit(f"parity.lectures: unknown lecture {args.name!r}; known: "
