@@ -1,4 +1,4 @@
-"""The stock-prediction lecture (lab 12-5), in minigrad: an LSTM reads 7 days of prices and
+"""The stock-prediction lecture (deck 002, lab 12-5): an LSTM reads 7 days of prices and
 predicts the next day's close.
 
     rows Open, High, Low, Volume, Close, oldest first, min-max scaled; windows of 7 days x 5
@@ -6,10 +6,11 @@ predicts the next day's close.
     BasicLSTMCell(10, activation=tanh), dynamic_rnn, fully connected 1 on the last output,
     loss = sum of squared errors, AdamOptimizer(0.01), 500 steps on the whole training split
 
-Prints the loss every 50 steps and the test RMSE (about 0.026 on the lecture's CSV), and saves
-a plot of the test prices against the predictions as stock_lstm.png in --out. The network is
-the parity case `stock_lstm`'s minigrad program (parity/cases/rnn_stock.py, StockLSTM), from
-its initial weights.
+The program is the deck's TF1 code, written once in parity/lectures/stock.py and run here by
+minigrad.compat.v1 (--engine tensorflow: by TensorFlow); the same as
+`python -m parity.lectures stock_lstm`. Prints the deck's loss line every --print-every steps
+and the test RMSE (about 0.026 on the deck's CSV), and saves the deck's plot of the test prices
+against the predictions as stock_lstm.png in --out.
 
     python examples/stock_lstm.py --data-dir ../shared/data     # the real GOOG CSV
     python examples/stock_lstm.py                               # a generated price series
@@ -18,14 +19,12 @@ import argparse
 import os
 import sys
 import tempfile
-import time
-
-import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from minigrad.data import DataError, resolve_data_dir                   # noqa: E402
-from parity.cases.rnn_stock import StockLSTM, StockLstmCase, rmse, stock_data  # noqa: E402
-from _common import log, progress  # noqa: E402  (examples/_common.py)
+from minigrad.data import DataError, resolve_data_dir          # noqa: E402
+from parity.lectures import LectureTrainer                       # noqa: E402
+from parity.lectures.stock import Stock                          # noqa: E402
+from parity.tf_env import tf1_api                                # noqa: E402
 
 
 def parse_args(argv=None):
@@ -34,61 +33,40 @@ def parse_args(argv=None):
     p.add_argument("--data-dir", default=None,
                    help="a directory holding stock-daily/data-02-stock_daily.csv (default: "
                         "$MINIGRAD_DATA_DIR, else a generated series)")
-    p.add_argument("--steps", type=int, default=500, help="training steps (500)")
+    p.add_argument("--steps", type=int, default=Stock.steps, help="training steps (500)")
     p.add_argument("--scale", choices=["whole", "split"], default="whole",
-                   help="whole: scale the whole series, then split (the lecture's version "
+                   help="whole: scale the whole series, then split (the deck's version "
                         "with RMSE ~0.026); split: split the rows first, scale each part "
-                        "(the lecture's later version; its test RMSE reads ~0.05)")
-    p.add_argument("--learning-rate", type=float, default=0.01)
-    p.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
+                        "(the deck's later version; its test RMSE reads ~0.05)")
+    p.add_argument("--learning-rate", type=float, default=Stock.learning_rate)
+    p.add_argument("--print-every", type=int, default=50,
+                   help="print the deck's loss line every N steps (the deck: every step)")
     p.add_argument("--out", default=None, help="where stock_lstm.png goes (default: a new "
                                                "temporary directory)")
-    p.add_argument("--eager", action="store_true",
-                   help="run each step eagerly instead of through mg.function")
-    p.add_argument("--no-progress", action="store_true", help="no tqdm progress bar")
+    p.add_argument("--engine", choices=["minigrad", "tensorflow"], default="minigrad")
     return p.parse_args(argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
-    data = stock_data(data_dir, np.float32, scale=args.scale)
+    out = args.out or tempfile.mkdtemp(prefix="stock_lstm_")
+    os.makedirs(out, exist_ok=True)
+    lecture = Stock(scale=args.scale, plot_path=os.path.join(out, "stock_lstm.png"))
+    lecture.learning_rate = args.learning_rate
+    data = lecture.data(data_dir, "float32")
     print(f"{'real CSV' if data_dir else 'generated series'}: {len(data.trainX)} training and "
           f"{len(data.testX)} test windows of {data.trainX.shape[1]} days")
-    weights = StockLstmCase().init_weights(np.random.default_rng(args.seed), np.float32)
-    model = StockLSTM(data, weights, np.float32, args.learning_rate, compiled=not args.eager)
-
-    t0 = time.perf_counter()
-    for i in progress(range(args.steps), "stock_lstm", args.no_progress):
-        step_loss = float(model.step(i))
-        if i % 50 == 0 or i == args.steps - 1:
-            log(f"[step: {i}] loss: {step_loss:.6f}")
-    seconds = time.perf_counter() - t0
-
-    test_predict = model.test_predict()
-    rmse_val = rmse(data.testY, test_predict)
-    print(f"RMSE: {rmse_val:.6f}  ({args.steps} steps in {seconds:.1f} s)")
-    print(f"plot: {plot(data.testY, test_predict, args.out)}")
-    return rmse_val
-
-
-def plot(test_y, test_predict, out):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    out = out or tempfile.mkdtemp(prefix="stock_lstm_")
-    os.makedirs(out, exist_ok=True)
-    path = os.path.join(out, "stock_lstm.png")
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.plot(test_y, label="test close (scaled)")
-    ax.plot(test_predict, label="predicted")
-    ax.set_xlabel("Time Period")
-    ax.set_ylabel("Stock Price")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    _, tf, placement = tf1_api("cpu", args.engine)
+    trainer = LectureTrainer(lecture, tf, "float32", data, placement=placement)
+    for i in range(args.steps):
+        trainer.step(i)
+        if i % args.print_every == 0 or i == args.steps - 1:
+            print(trainer.line(i))
+    result = trainer.extra()
+    print(f"RMSE: {result['RMSE']:.6f}")
+    print(f"plot: {result['plot']}")
+    return result["RMSE"]
 
 
 if __name__ == "__main__":
