@@ -12,8 +12,10 @@ import collections
 import numpy as np
 
 from minigrad.core import Tensor, as_dtype
+from minigrad.initializers import RandomUniform
 from minigrad.layers.base import Layer, activation_fn
-from minigrad.ops import (clip_by_value, concat, matmul, relu, sigmoid, split, tanh, zeros)
+from minigrad.ops import (cast, clip_by_value, concat, expand_dims, gather, less, matmul, relu,
+                          reshape, sigmoid, split, tanh, transpose, zeros)
 from minigrad.ops import rnn as fused
 from minigrad.ops._convert import tensor
 from minigrad.ops.nn import bias_add
@@ -494,5 +496,250 @@ class DropoutWrapper(RNNCell):
         return self._dropout(s, keep)
 
 
+# --- wrappers that add math around a cell ---------------------------------------------------------
+# TF 1.x's contrib.rnn EmbeddingWrapper, InputProjectionWrapper and OutputProjectionWrapper
+# (tensorflow/contrib/rnn/python/ops/core_rnn_cell.py) are cells of their own: their weights
+# (embedding; kernel and bias of a linear map) live in the wrapper's scope, the wrapped cell's
+# under it. ResidualWrapper (tf_keras/src/layers/rnn/legacy_cell_wrappers.py) has no weights.
+def _sequence_mask(seq, y, batch_major, dtype):
+    """[B, T, 1] (or [T, B, 1]) of 1 where step t < seq[b], 0 past a row's end: the zeros a
+    composite step gives there, for math applied after a fused sequence."""
+    T = y.shape[1] if batch_major else y.shape[0]
+    keep = less(tensor(np.arange(T, dtype=np.int64))[None, :], expand_dims(seq, 1))   # [B, T]
+    keep = cast(keep, dtype)
+    return expand_dims(keep if batch_major else transpose(keep, [1, 0]), 2)
+
+
+def _rows(x):
+    """[..., D] -> [N, D] for a per-position map over a whole sequence."""
+    return reshape(x, [-1, x.shape[-1]])
+
+
+class _CellWrapper(RNNCell):
+    """A cell around `cell`: its state is the cell's; its weights its own and the cell's, in
+    TF's creation order (`_own_first`)."""
+
+    _own_first = True
+
+    def __init__(self, cell, name=None):
+        if not isinstance(cell, RNNCell):
+            raise TypeError(f"{type(self).__name__}: cell must be an RNNCell, got "
+                            f"{type(cell).__module__}.{type(cell).__name__}")
+        super().__init__(name=name)
+        self.cell = cell
+
+    @property
+    def state_size(self):
+        return self.cell.state_size
+
+    @property
+    def output_size(self):
+        return self.cell.output_size
+
+    def zero_state(self, batch_size, dtype):
+        return self.cell.zero_state(batch_size, dtype)
+
+    def check_state(self, state, batch, what="initial_state"):
+        return self.cell.check_state(state, batch, what)
+
+    @property
+    def weights(self):
+        own, inner = list(self._weights), list(self.cell.weights)
+        return _once(own + inner if self._own_first else inner + own)
+
+    @property
+    def trainable_weights(self):
+        own = [w for w in self._weights if w.trainable]
+        inner = list(self.cell.trainable_weights)
+        return _once(own + inner if self._own_first else inner + own)
+
+    def _build_own(self, depth, dtype):
+        """The wrapper's own weights, once (a graph subclass names them in its scope)."""
+        if not self.built:
+            self.dtype = self.dtype or as_dtype(dtype)
+            self.build(depth, self.dtype)
+            self.built = True
+
+
+def _linear_weights(layer, depth, units, dtype):
+    """core_rnn_cell._Linear's variables: kernel [depth, units] (the scope's initializer, else
+    glorot-uniform), bias [units] zeros."""
+    layer._kernel = layer.add_weight("kernel", [depth, units], dtype, "glorot_uniform")
+    layer._bias = layer.add_weight("bias", [units], dtype, "zeros")
+
+
+class EmbeddingWrapper(_CellWrapper):
+    """The cell on embedding[ids]: inputs [batch, 1] integer ids, looked up in `embedding`
+    [embedding_classes, embedding_size] (made on the first call, in the state's dtype; default
+    initializer uniform(-sqrt(3), sqrt(3)), variance 1, as TF's)."""
+
+    _first_weight = "embedding"
+
+    def __init__(self, cell, embedding_classes, embedding_size, initializer=None, reuse=None,
+                 name=None):
+        super().__init__(cell, name)
+        if embedding_classes <= 0 or embedding_size <= 0:
+            raise ValueError(f"Both embedding_classes and embedding_size must be > 0: "
+                             f"{embedding_classes}, {embedding_size}.")
+        self._embedding_classes = int(embedding_classes)
+        self._embedding_size = int(embedding_size)
+        self._initializer = initializer
+
+    def _embedding_initializer(self):
+        sqrt3 = float(np.sqrt(3.0))
+        return self._initializer or RandomUniform(-sqrt3, sqrt3)
+
+    def build(self, depth, dtype):
+        self._embedding = self.add_weight(
+            "embedding", [self._embedding_classes, self._embedding_size], dtype,
+            self._embedding_initializer())
+
+    def build_for(self, shape, dtype):
+        """Inputs [batch, 1] of integer ids; the weights wait for the state's dtype (call)."""
+        if len(shape) != 2 or shape[1] != 1 or as_dtype(dtype).is_floating:
+            raise ValueError(f"{self._describe()}: inputs must be integer ids of shape "
+                             f"[batch, 1], got {as_dtype(dtype).name} of shape {list(shape)}")
+        self._input_depth = 1
+
+    def _embed(self, ids, state):
+        dtype = _flatten(state)[0].dtype
+        self._build_own(1, dtype)
+        E = self._embedding_size
+        self.cell.build_for([ids.shape[0], E], self.dtype)
+        return gather(self._embedding, reshape(ids, [-1]))
+
+    def call(self, inputs, state):
+        return self.cell.call(self._embed(inputs, state), state)
+
+    def fusable(self):
+        return self.cell.fusable()
+
+    def fused_run(self, x, state, seq_len, batch_major):
+        """The lookup of every step at once (per position, so either layout), then the cell's
+        fused sequence."""
+        lead = list(x.shape[:2])
+        e = reshape(self._embed(reshape(x, [-1, 1]), state), lead + [self._embedding_size])
+        return self.cell.fused_run(e, state, seq_len, batch_major)
+
+
+class InputProjectionWrapper(_CellWrapper):
+    """The cell on activation(inputs @ kernel + bias): kernel [I, num_proj], bias zeros; no
+    activation by default."""
+
+    def __init__(self, cell, num_proj, activation=None, input_size=None, reuse=None, name=None):
+        super().__init__(cell, name)
+        self._num_proj = int(num_proj)
+        self._proj_activation = activation_fn(activation)
+
+    def build(self, depth, dtype):
+        _linear_weights(self, depth, self._num_proj, dtype)
+
+    def build_for(self, shape, dtype):
+        super().build_for(shape, dtype)
+        self.cell.build_for([shape[0], self._num_proj], self.dtype)
+
+    def _project(self, x):
+        y = bias_add(matmul(x, self._kernel), self._bias)
+        return self._proj_activation(y) if self._proj_activation else y
+
+    def call(self, inputs, state):
+        return self.cell.call(self._project(inputs), state)
+
+    def fusable(self):
+        return self.cell.fusable()
+
+    def fused_run(self, x, state, seq_len, batch_major):
+        """The projection of every step at once (per position), then the cell's sequence."""
+        p = reshape(self._project(_rows(x)), list(x.shape[:2]) + [self._num_proj])
+        return self.cell.fused_run(p, state, seq_len, batch_major)
+
+
+class OutputProjectionWrapper(_CellWrapper):
+    """activation(cell output @ kernel + bias) as the output, the cell's state as the state:
+    kernel [cell.output_size, output_size], bias zeros (made after the cell's weights)."""
+
+    _own_first = False
+
+    def __init__(self, cell, output_size, activation=None, reuse=None, name=None):
+        super().__init__(cell, name)
+        if output_size < 1:
+            raise ValueError(f"Parameter output_size must be > 0: {output_size}.")
+        self._output_size = int(output_size)
+        self._proj_activation = activation_fn(activation)
+
+    @property
+    def output_size(self):
+        return self._output_size
+
+    def build_for(self, shape, dtype):
+        self.cell.build_for(shape, dtype)
+        RNNCell.build_for(self, shape, dtype)     # checks the input depth on later calls
+
+    def build(self, depth, dtype):
+        # the kernel maps the cell's output, whatever the input depth
+        _linear_weights(self, self.cell.output_size, self._output_size, dtype)
+
+    def _project(self, y):
+        z = bias_add(matmul(y, self._kernel), self._bias)
+        return self._proj_activation(z) if self._proj_activation else z
+
+    def call(self, inputs, state):
+        output, new_state = self.cell.call(inputs, state)
+        return self._project(output), new_state
+
+    def fusable(self):
+        return self.cell.fusable()
+
+    def fused_run(self, x, state, seq_len, batch_major):
+        """The cell's fused sequence, then the projection of every step at once; past a row's
+        end the output is zero, as dynamic_rnn's step-wise masking makes it."""
+        y, final = self.cell.fused_run(x, state, seq_len, batch_major)
+        p = reshape(self._project(_rows(y)), list(y.shape[:2]) + [self._output_size])
+        if seq_len is not None:
+            p = p * _sequence_mask(seq_len, p, batch_major[1], p.dtype)
+        return p, final
+
+
+class ResidualWrapper(_CellWrapper):
+    """output = residual_fn(inputs, cell output), by default inputs + output (the two must have
+    one shape); the state is the cell's. No weights of its own."""
+
+    def __init__(self, cell, residual_fn=None, name=None):
+        super().__init__(cell, name)
+        self._residual_fn = residual_fn
+
+    def build_for(self, shape, dtype):
+        self.cell.build_for(shape, dtype)
+        self.built = True
+
+    def _residual(self, inputs, output):
+        if self._residual_fn is not None:
+            return self._residual_fn(inputs, output)
+        if tuple(inputs.shape) != tuple(output.shape):
+            raise ValueError(f"{self._describe()}: the inputs {list(inputs.shape)} and the "
+                             f"cell's output {list(output.shape)} must have one shape to be "
+                             f"added")
+        return inputs + output
+
+    def call(self, inputs, state):
+        output, new_state = self.cell.call(inputs, state)
+        return self._residual(inputs, output), new_state
+
+    def fusable(self):
+        return self._residual_fn is None and self.cell.fusable()
+
+    def fused_run(self, x, state, seq_len, batch_major):
+        """The cell's fused sequence plus the inputs (in the output's layout), zero past a
+        row's end as the step-wise masking makes it."""
+        bm_in, bm_out = batch_major
+        y, final = self.cell.fused_run(x, state, seq_len, batch_major)
+        if bm_in != bm_out:
+            x = transpose(x, [1, 0, 2])
+        if seq_len is not None:
+            x = x * _sequence_mask(seq_len, x, bm_out, x.dtype)
+        return self._residual(x, y), final
+
+
 __all__ = ["RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell", "MultiRNNCell",
-           "DropoutWrapper", "LSTMStateTuple"]
+           "DropoutWrapper", "LSTMStateTuple", "EmbeddingWrapper", "InputProjectionWrapper",
+           "OutputProjectionWrapper", "ResidualWrapper"]

@@ -12,6 +12,9 @@ rnn = types.SimpleNamespace(
     RNNCell=_rnn.RNNCell, BasicRNNCell=_rnn.BasicRNNCell, BasicLSTMCell=_rnn.BasicLSTMCell,
     LSTMCell=_rnn.LSTMCell, GRUCell=_rnn.GRUCell, MultiRNNCell=_rnn.MultiRNNCell,
     DropoutWrapper=_rnn.DropoutWrapper, LSTMStateTuple=_rnn.LSTMStateTuple,
+    ResidualWrapper=_rnn.ResidualWrapper, EmbeddingWrapper=_rnn.EmbeddingWrapper,
+    InputProjectionWrapper=_rnn.InputProjectionWrapper,
+    OutputProjectionWrapper=_rnn.OutputProjectionWrapper,
     static_rnn=_rnn.static_rnn, static_bidirectional_rnn=_rnn.static_bidirectional_rnn)
 
 seq2seq = types.SimpleNamespace(sequence_loss=_rnn.sequence_loss)

@@ -160,7 +160,7 @@ def _zero_state_body(cell, dtype, batch):
 def _take_scopes(cell, scope=None):
     """Give `cell`, and the cells inside it, the variable scope TF1 gives on a first call, made
     in the current variable scope; cells that have one keep it."""
-    if isinstance(cell, DropoutWrapper):
+    if isinstance(cell, (DropoutWrapper, ResidualWrapper)):
         return _take_scopes(cell.cell, scope)
     if cell._tf_scope is None:
         if scope is None and cell._reuse:
@@ -172,12 +172,17 @@ def _take_scopes(cell, scope=None):
             for i, c in enumerate(cell._cells):
                 with variable_scope(f"cell_{i}"):
                     _take_scopes(c)
+    if isinstance(cell, _ScopedWrapper):      # the wrapped cell is called in the wrapper's scope
+        with variable_scope(cell._tf_scope):
+            _take_scopes(cell.cell)
 
 
 def _leaves(cell):
     """The cells holding weights (in call order, each once)."""
-    if isinstance(cell, DropoutWrapper):
+    if isinstance(cell, (DropoutWrapper, ResidualWrapper)):
         return _leaves(cell.cell)
+    if isinstance(cell, _ScopedWrapper):
+        return [cell] + [leaf for leaf in _leaves(cell.cell) if leaf is not cell]
     if isinstance(cell, MultiRNNCell):
         out = []
         for c in cell._cells:
@@ -332,6 +337,8 @@ def _keep_inputs(cell):
     """(wrapper, what, graph Tensor) for every fed keep probability inside `cell`."""
     if isinstance(cell, DropoutWrapper):
         return [(cell, k, t) for k, t in cell._keep_tensors.items()] + _keep_inputs(cell.cell)
+    if isinstance(cell, (ResidualWrapper, _ScopedWrapper)):
+        return _keep_inputs(cell.cell)
     if isinstance(cell, MultiRNNCell):
         out = []
         for c in cell._cells:
@@ -354,9 +361,85 @@ def _bound_keeps(cell, values):
             wrapper._keep_values.pop(what, None)
 
 
+# --- wrappers with math of their own -------------------------------------------------------------
+def _wrapped(cell, what):
+    if not isinstance(cell, _GraphCell):
+        raise TypeError(f"{what}: cell must be a tf.nn.rnn_cell / tf.contrib.rnn cell, got "
+                        f"{type(cell).__module__}.{type(cell).__name__}")
+    return cell
+
+
+class _ScopedWrapper(_GraphCell):
+    """A contrib wrapper with weights (tensorflow/contrib/rnn/python/ops/core_rnn_cell.py): an
+    RNNCell of its own, so it takes a scope on its first call (embedding_wrapper, ...) and calls
+    the wrapped cell inside it: rnn/embedding_wrapper/embedding,
+    rnn/embedding_wrapper/basic_lstm_cell/kernel."""
+
+    def _build_own(self, depth, dtype):
+        # weights made in call (the embedding waits for the state's dtype): named as
+        # _GraphCell.build_for names them, `<wrapper scope>/<weight>` from the root scope
+        if self.built or self._tf_scope is None or _state.variable_creator() is None:
+            return super()._build_own(depth, dtype)
+        self.name = self._tf_scope.name
+        scopes = self._graph._var_scopes
+        scopes.append(VariableScope(""))
+        try:
+            return super()._build_own(depth, dtype)
+        finally:
+            scopes.pop()
+
+
+class EmbeddingWrapper(_ScopedWrapper, _mg.EmbeddingWrapper):
+    """The cell on looked-up embeddings of ids [batch, 1]; `embedding` takes the initializer
+    given, else the variable scope's, else uniform(-sqrt(3), sqrt(3)) (TF's order)."""
+
+    _first_weight = "embedding"
+
+    def __init__(self, cell, embedding_classes, embedding_size, initializer=None, reuse=None,
+                 **kwargs):
+        _mg.EmbeddingWrapper.__init__(self, _wrapped(cell, "EmbeddingWrapper"),
+                                      embedding_classes, embedding_size, initializer, reuse,
+                                      name="embedding_wrapper")
+        self._graph_init(None, reuse)
+
+    def _embedding_initializer(self):
+        scope_init = None if self._tf_scope is None else self._tf_scope.initializer
+        return self._initializer or scope_init or super()._embedding_initializer()
+
+
+class InputProjectionWrapper(_ScopedWrapper, _mg.InputProjectionWrapper):
+    def __init__(self, cell, num_proj, activation=None, input_size=None, reuse=None, **kwargs):
+        _mg.InputProjectionWrapper.__init__(
+            self, _wrapped(cell, "InputProjectionWrapper"), num_proj, _eager_fn(activation),
+            input_size, reuse, name="input_projection_wrapper")
+        self._graph_init(None, reuse)
+
+
+class OutputProjectionWrapper(_ScopedWrapper, _mg.OutputProjectionWrapper):
+    def __init__(self, cell, output_size, activation=None, reuse=None, **kwargs):
+        _mg.OutputProjectionWrapper.__init__(
+            self, _wrapped(cell, "OutputProjectionWrapper"), output_size,
+            _eager_fn(activation), reuse, name="output_projection_wrapper")
+        self._graph_init(None, reuse)
+
+
+class ResidualWrapper(_GraphCell, _mg.ResidualWrapper):
+    """outputs = residual_fn(inputs, outputs), inputs + outputs by default. As TF's wrapper it
+    calls its cell in the scope it is called in (no scope, no weights of its own). A given
+    residual_fn runs inside the Operation on minigrad tensors (so: arithmetic operators, or
+    minigrad functions), like a custom cell's call."""
+
+    def __init__(self, cell, residual_fn=None, **kwargs):
+        _mg.ResidualWrapper.__init__(self, _wrapped(cell, "ResidualWrapper"),
+                                     _eager_fn(residual_fn))
+        self._graph_init(None, None)
+
+
 rnn_cell = types.SimpleNamespace(**{c.__name__: c for c in (
     RNNCell, BasicRNNCell, BasicLSTMCell, LSTMCell, GRUCell, MultiRNNCell, DropoutWrapper,
-    LSTMStateTuple)})          # tf.nn.rnn_cell
+    LSTMStateTuple, ResidualWrapper, EmbeddingWrapper, InputProjectionWrapper,
+    OutputProjectionWrapper)})          # tf.nn.rnn_cell (TF 1.x: ResidualWrapper; the other
+# three were tf.contrib.rnn's only, here in both)
 
 
 # --- sequence lengths ----------------------------------------------------------------------------
@@ -642,5 +725,6 @@ def _sequence_loss_body(statics, across_timesteps, across_batch, loss_fn, *value
 
 
 __all__ = ["rnn_cell", "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell",
-           "MultiRNNCell", "DropoutWrapper", "LSTMStateTuple", "dynamic_rnn", "static_rnn",
+           "MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "EmbeddingWrapper",
+           "InputProjectionWrapper", "OutputProjectionWrapper", "LSTMStateTuple", "dynamic_rnn", "static_rnn",
            "bidirectional_dynamic_rnn", "static_bidirectional_rnn", "sequence_loss"]
