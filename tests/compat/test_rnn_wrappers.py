@@ -218,8 +218,8 @@ KINDS = ["embedding", "embedding_gru_init", "input_projection", "input_projectio
          "output_projection", "output_projection_sigmoid", "residual", "residual_fn", "multi"]
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind,dtype", [(k, d) for k in KINDS for d in DTYPES
+                                        if (k, d) != ("multi", "float32")])   # test_names_as_tf
 def test_wrapper_through_dynamic_rnn(kind, dtype):
     want, got = run_both_fixed(wrapper_program, kind, dtype)
     check(want, got, dtype)
@@ -246,8 +246,9 @@ def test_wrapper_time_major():
 
 def test_names_as_tf():
     """The wrappers' scopes: contrib's open their own (the cell under it); Residual and
-    Dropout call the cell in theirs."""
-    want, got = run_both_fixed(wrapper_program, "multi", "float64")
+    Dropout call the cell in theirs. (The float32 run of the same program.)"""
+    want, got = run_both_fixed(wrapper_program, "multi", "float32")
+    check(want, got, "float32")
     assert got["names"] == want["names"] == [
         "rnn/output_projection_wrapper/multi_rnn_cell/cell_0/basic_lstm_cell/kernel:0",
         "rnn/output_projection_wrapper/multi_rnn_cell/cell_0/basic_lstm_cell/bias:0",
@@ -266,3 +267,89 @@ def test_names_as_tf():
         "rnn/output_projection_wrapper/multi_rnn_cell/cell_2/basic_rnn_cell/bias:0",
         "rnn/output_projection_wrapper/kernel:0",
         "rnn/output_projection_wrapper/bias:0"]
+
+
+# --- DropoutWrapper: keep probabilities against TF's, with the same masks ---------------------------
+# TF draws its masks from its own stream, so the two engines agree only where the masks are made
+# equal: TF's RandomUniform tensors (static_rnn unrolls the steps, so every draw is an ordinary
+# graph tensor) are fed the uniforms, and minigrad's wrapper draws the same uniforms, in TF's
+# order (per step: input, state, output), from a stand-in for its random stream. Both then
+# apply their own rule (x / keep * (u >= 1 - keep); the LSTM memory c never dropped).
+class FedDraws:
+    """A random stream that gives the arrays it holds, in order, shapes checked."""
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def random(self, shape, dtype=None):
+        assert self.arrays, "more draws than TF's graph has"
+        a = self.arrays.pop(0)
+        assert a.shape == tuple(shape), f"draw of shape {list(shape)}, fed {list(a.shape)}"
+        return a
+
+
+def feed_uniforms(tf, cell, uniforms):
+    """TF: the feed of its RandomUniform tensors; minigrad: the stream installed (no feed)."""
+    if hasattr(cell, "_draws"):
+        cell._draws = FedDraws(uniforms)
+        return {}
+    ops = [op for op in tf.get_default_graph().get_operations() if op.type == "RandomUniform"]
+    assert [tuple(op.outputs[0].shape.as_list()) for op in ops] == [u.shape for u in uniforms]
+    return {op.outputs[0]: u for op, u in zip(ops, uniforms)}
+
+
+def dropout_program(tf, kind, dtype, keeps, fed_keeps=False, sync=None):
+    """static_rnn of DropoutWrapper(cell, input/output/state keep probabilities) on the given
+    uniforms; outputs, final state, gradients w.r.t. the variables and the input."""
+    f = getattr(tf, dtype)
+    rng = np.random.default_rng(5)
+    x = rng.uniform(-1, 1, (B, T, I)).astype(dtype)
+    X = tf.placeholder(f, [B, T, I])
+    feed = {X: x}
+    probs = keeps
+    if fed_keeps:
+        probs = [tf.placeholder(f, []) for _ in keeps]
+        feed.update(zip(probs, keeps))
+    inner = tf.nn.rnn_cell.BasicLSTMCell(H) if kind == "lstm" else tf.nn.rnn_cell.GRUCell(H)
+    cell = tf.nn.rnn_cell.DropoutWrapper(inner, input_keep_prob=probs[0],
+                                         output_keep_prob=probs[1], state_keep_prob=probs[2])
+    outputs, state = tf.nn.static_rnn(cell, tf.unstack(X, axis=1), dtype=f)
+    fetched = list(outputs) + leaves(state)
+    loss = sum(tf.reduce_sum(tf.square(v) * 0.5 + v * (k + 1.0) * 0.3)
+               for k, v in enumerate(fetched))
+    variables = tf.trainable_variables()
+    grads = tf.gradients(loss, variables + [X])
+    shapes = [(B, I), (B, H), (B, H)]      # per step: input, state (h or the GRU state), output
+    dropped = [s for _ in range(T) for s, p in zip(shapes, keeps) if fed_keeps or p < 1]
+    uniforms = [rng.uniform(0, 1, s).astype(dtype) for s in dropped]
+    feed.update(feed_uniforms(tf, cell, uniforms))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sync(sess)
+        values, grad_values = sess.run([fetched, grads], feed)
+    return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
+            "state": structure(state), "shape": outputs[-1].shape.as_list()}
+
+
+# Python-float keep probabilities exact in float32 (see the xfail below for why)
+@pytest.mark.parametrize("kind,dtype,keeps,fed", [
+    ("lstm", "float64", (1.0, 1.0, 1.0), False),     # no dropout ops at all: the bare cell
+    ("lstm", "float64", (0.75, 0.625, 0.5), False),
+    ("gru", "float64", (0.75, 0.625, 0.5), False),   # a plain state is dropped whole
+    ("lstm", "float32", (0.7, 0.6, 0.5), True),      # keep probabilities fed
+    ("gru", "float32", (1.0, 1.0, 1.0), True),       # fed 1: the ops run, and change nothing
+])
+def test_dropout_wrapper_same_masks(kind, dtype, keeps, fed):
+    want, got = run_both_fixed(dropout_program, kind, dtype, keeps, fed)
+    check(want, got, dtype)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "TF's DropoutWrapper stores a Python-float keep probability through a float32 tensor "
+    "(convert_to_tensor, then get_static_value: 0.7 -> 0.699999988), so its scale 1/keep and "
+    "threshold 1 - keep are float32's in float64 models too (1.3e-7 relative here); minigrad's "
+    "DropoutWrapper keeps the Python float"))
+def test_dropout_wrapper_float_keep_rounded_as_tf():
+    want, got = run_both_fixed(dropout_program, "lstm", "float64", (0.7, 0.6, 0.5), False)
+    check(want, got, "float64")
+
