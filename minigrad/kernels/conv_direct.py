@@ -30,15 +30,18 @@ Summation order, so what "equal within float rounding" means against the im2col 
     the gradient in pixel-tile order), not BLAS's blocking: float32 differences of a few ulps
     of the largest term (relative 1e-6 of the output's scale), float64 1e-15.
   backward_filter: per image a sequential sum over its pixels, then the images summed in order
-    within each of up to 4 fixed groups of images, then the groups summed: float32 agrees with
-    the patch-matrix product to about 1e-6 of the scale, float64 1e-14.
-Every kernel's split of the work depends on the shapes only (never on the thread count), so
-float64 and float32 results are identical from run to run.
+    within each of up to 8 groups of images fixed by the batch size, then the groups summed:
+    float32 agrees with the patch-matrix product to about 1e-6 of the scale, float64 1e-14.
+Every kernel's split of the work depends on the shapes only (never on the thread count, nor
+on which thread ran what), so float64 and float32 results are identical from run to run.
 
-Threads: the work is split by images into up to `threads()` parts run on Python threads
-(the kernels release the GIL); a part runs on the calling thread too. numba's own thread pool
+Threads: the images are cut into chunks (about 4 per thread, each at least ~2 MFLOP) that the
+calling thread and `threads() - 1` pool threads take one at a time (the kernels release the
+GIL). The caller never waits for a pool thread to start, only for chunks already taken, so on
+a busy machine a descheduled helper costs at most one chunk. numba's own thread pool
 (parallel=True) is not used: its workers spin-wait beside OpenBLAS's on 2 cores (see conv.py).
 """
+import itertools
 import os
 import threading
 
@@ -49,7 +52,7 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 # NOTE: uint64 indices let numba skip its negative-index wraparound branch (see conv.py)
 _U = np.uint64
 LANES = 8
-_GROUPS = 4            # backward_filter's fixed image groups (its partial sums)
+_GROUPS = 8            # backward_filter's image groups (its partial sums)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -399,35 +402,74 @@ def set_threads(n=None):
     _THREADS[0] = None if n is None else max(1, int(n))
 
 
-def _run(jobs):
-    """Run the callables, the first on this thread and the others on the pool; wait for all."""
-    if len(jobs) == 1:
-        jobs[0]()
+class _Chunks:
+    """fn(i) for i in range(n), each i taken by whichever thread asks next (the caller's and
+    the pool's). The caller never waits for a pool thread to start: if none has by the time the
+    caller ran out of chunks, the caller has done them all; it waits only for chunks already
+    taken. So a pool thread the scheduler is slow to run (a busy machine) costs at most the
+    chunk it holds, never a whole half of the work."""
+
+    def __init__(self, fn, n):
+        self.fn, self.n, self.left, self.error = fn, n, n, None
+        self.taken = itertools.count()      # next() is atomic under the GIL
+        self.cond = threading.Condition()
+
+    def work(self):
+        while True:
+            i = next(self.taken)
+            if i >= self.n:
+                return
+            try:
+                self.fn(i)
+            except BaseException as exc:    # handed to the caller by wait()
+                self.error = exc
+            finally:
+                with self.cond:
+                    self.left -= 1
+                    if not self.left:
+                        self.cond.notify_all()
+
+    def wait(self):
+        with self.cond:
+            while self.left:
+                self.cond.wait()
+        if self.error is not None:
+            raise self.error
+
+
+def _run(fn, n):
+    """fn(i) for every chunk i in range(n), on up to threads() threads; returns when all are
+    done. Which thread runs a chunk never changes a result: chunks write disjoint outputs."""
+    helpers = min(threads(), n) - 1
+    if helpers <= 0:
+        for i in range(n):
+            fn(i)
         return
     with _pool_lock:
         if not _pool:
             from concurrent.futures import ThreadPoolExecutor
             _pool.append(ThreadPoolExecutor(max(1, threads() - 1),
                                             thread_name_prefix="minigrad-conv"))
-    futures = [_pool[0].submit(job) for job in jobs[1:]]
-    try:
-        jobs[0]()
-    finally:
-        for f in futures:
-            f.result()
+    chunks = _Chunks(fn, n)
+    for _ in range(helpers):
+        _pool[0].submit(chunks.work)
+    chunks.work()
+    chunks.wait()
 
 
-_MIN_SPLIT_FLOPS = 4e6      # below this a thread hand-off costs about what it saves
+_CHUNK_FLOPS = 2e6          # the least work worth a chunk (a chunk costs ~10 us of Python)
 
 
-def _parts(n, flops):
-    """Image ranges [(lo, hi)], one per part."""
-    p = min(n, threads()) if flops >= _MIN_SPLIT_FLOPS else 1
-    return [(n * i // p, n * (i + 1) // p) for i in range(p)]
+def _chunks(n, flops):
+    """Image ranges [(lo, hi)] to hand out: about 4 per thread, none under _CHUNK_FLOPS."""
+    if threads() == 1:
+        return [(0, n)]
+    c = int(max(1, min(n, 4 * threads(), flops // _CHUNK_FLOPS)))
+    return [(n * i // c, n * (i + 1) // c) for i in range(c)]
 
 
 def _groups(n):
-    """backward_filter's fixed image groups: their partial sums make the result."""
+    """backward_filter's image groups, fixed by n alone: their partial sums make the result."""
     g = min(n, _GROUPS)
     return [(n * i // g, n * (i + 1) // g) for i in range(g)]
 
@@ -491,8 +533,8 @@ def forward(xp, w, strides, dilations, out_hw):
     y2 = y.reshape(-1, o) if o8 == o else np.empty((n * oh * ow, o8), xp.dtype)
     geom = _geom(w.shape, strides, dilations, oh, ow)
     flops = 2.0 * y.size * k
-    _run([lambda lo=lo, hi=hi: _call(_forward, xp, w2, y2, geom, lo, hi)
-          for lo, hi in _parts(n, flops)])
+    parts = _chunks(n, flops)
+    _run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i]), len(parts))
     if o8 != o:
         y.reshape(-1, o)[...] = y2[:, :o]
     return y
@@ -509,12 +551,12 @@ def backward_filter(xp, gy, w_shape, strides, dilations):
     groups = _groups(n)
     partial = np.empty((len(groups), k, o8), xp.dtype)
     geom = _geom(w_shape, strides, dilations, oh, ow)
-
-    def part(first, step):
-        for g in range(first, len(groups), step):
+    if 2.0 * gy.size * k < _CHUNK_FLOPS * len(groups):     # too little to hand out
+        for g in range(len(groups)):
             _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g])
-    p = len(_parts(len(groups), 2.0 * gy.size * k))
-    _run([lambda i=i: part(i, p) for i in range(p)])
+    else:
+        _run(lambda g: _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g]),
+             len(groups))
     gw = partial[0]
     for g in range(1, len(groups)):
         gw += partial[g]
@@ -550,8 +592,8 @@ def backward_input(gy, w, x_shape, strides, dilations, pads):
     shape = (n, h + pt + pb, wd + pl + pr, c8)
     gxp = _buffer("gxp", int(np.prod(shape)), gy2.dtype).reshape(shape) if padded else gx
     geom = _geom(w.shape, strides, dilations, gy.shape[1], gy.shape[2])
-    _run([lambda lo=lo, hi=hi: _call(_backward_input, gy2, wt2, gxp, geom, lo, hi)
-          for lo, hi in _parts(n, 2.0 * gy.size * kh * kw * c)])
+    parts = _chunks(n, 2.0 * gy.size * kh * kw * c)
+    _run(lambda i: _call(_backward_input, gy2, wt2, gxp, geom, *parts[i]), len(parts))
     if padded:
         _call(_crop, gxp, int(pt), int(pl), gx)
     return gx
