@@ -496,7 +496,7 @@ class DropoutWrapper(RNNCell):
         return self._dropout(s, keep)
 
 
-# --- wrappers that add math around a cell ---------------------------------------------------------
+# --- wrappers that add math around a cell --------------------------------------------------------
 # TF 1.x's contrib.rnn EmbeddingWrapper, InputProjectionWrapper and OutputProjectionWrapper
 # (tensorflow/contrib/rnn/python/ops/core_rnn_cell.py) are cells of their own: their weights
 # (embedding; kernel and bias of a linear map) live in the wrapper's scope, the wrapped cell's

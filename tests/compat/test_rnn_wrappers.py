@@ -29,7 +29,7 @@ DTYPES = ["float32", "float64"]
 TOL = {"float32": (1e-6, 1e-6), "float64": (1e-10, 1e-12)}
 
 
-# --- TensorFlow's side of tf.contrib.rnn's wrappers -----------------------------------------------
+# --- TensorFlow's side of tf.contrib.rnn's wrappers ----------------------------------------------
 def _tf_contrib_wrappers(tf):
     """TF 1.15's core_rnn_cell wrappers, line for line, on tf.compat.v1's RNNCell (whose
     __call__ gives the cell its scope, snake_case of the class name, as TF 1.15's did)."""
@@ -122,7 +122,7 @@ def contrib_rnn(tf):
     return _tf_contrib_wrappers(tf)
 
 
-# --- the cells ------------------------------------------------------------------------------------
+# --- the cells -----------------------------------------------------------------------------------
 def make_cell(tf, kind):
     rc = tf.nn.rnn_cell
     Embedding, InputProjection, OutputProjection = contrib_rnn(tf)
@@ -269,7 +269,7 @@ def test_names_as_tf():
         "rnn/output_projection_wrapper/bias:0"]
 
 
-# --- DropoutWrapper: keep probabilities against TF's, with the same masks ---------------------------
+# --- DropoutWrapper: keep probabilities against TF's, with the same masks ------------------------
 # TF draws its masks from its own stream, so the two engines agree only where the masks are made
 # equal: TF's RandomUniform tensors (static_rnn unrolls the steps, so every draw is an ordinary
 # graph tensor) are fed the uniforms, and minigrad's wrapper draws the same uniforms, in TF's

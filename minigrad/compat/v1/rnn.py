@@ -13,6 +13,10 @@ Variable names follow TF1's rules:
   that scope for every later call (static_rnn's steps, a second dynamic_rnn);
 - MultiRNNCell calls layer i inside `cell_i` of its own scope, and DropoutWrapper calls its cell
   in the scope it is called in (tf_keras/src/layers/rnn/legacy_cells.py, legacy_cell_wrappers.py);
+- ResidualWrapper calls its cell in the scope it is called in too; EmbeddingWrapper,
+  InputProjectionWrapper and OutputProjectionWrapper (TF 1.x's contrib core_rnn_cell.py) are
+  cells with a scope of their own (embedding_wrapper, ...), holding their weights, with the
+  wrapped cell's scope inside it;
 - dynamic_rnn and static_rnn open `scope or "rnn"`; the bidirectional forms
   `scope or "bidirectional_rnn"`, then "fw" and "bw" (tensorflow/python/ops/rnn.py).
 A cell's weights are created when its Operation is made (in the stand-in run that infers shapes),
@@ -726,5 +730,6 @@ def _sequence_loss_body(statics, across_timesteps, across_batch, loss_fn, *value
 
 __all__ = ["rnn_cell", "RNNCell", "BasicRNNCell", "BasicLSTMCell", "LSTMCell", "GRUCell",
            "MultiRNNCell", "DropoutWrapper", "ResidualWrapper", "EmbeddingWrapper",
-           "InputProjectionWrapper", "OutputProjectionWrapper", "LSTMStateTuple", "dynamic_rnn", "static_rnn",
+           "InputProjectionWrapper", "OutputProjectionWrapper", "LSTMStateTuple", "dynamic_rnn",
+           "static_rnn",
            "bidirectional_dynamic_rnn", "static_bidirectional_rnn", "sequence_loss"]
