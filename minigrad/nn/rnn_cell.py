@@ -433,7 +433,9 @@ class DropoutWrapper(RNNCell):
         self._keep = {}
         for what, p in (("input", input_keep_prob), ("output", output_keep_prob),
                         ("state", state_keep_prob)):
-            p = float(p.numpy()) if isinstance(p, Tensor) else float(p)
+            # NOTE: TF keeps a Python-float probability as a float32 tensor (0.7 becomes
+            # 0.699999988), in float64 models too
+            p = float(p.numpy()) if isinstance(p, Tensor) else float(np.float32(p))
             if not 0.0 < p <= 1.0:
                 raise ValueError(f"DropoutWrapper: {what}_keep_prob must be in (0, 1], got {p}")
             self._keep[what] = p

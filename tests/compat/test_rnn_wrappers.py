@@ -331,7 +331,7 @@ def dropout_program(tf, kind, dtype, keeps, fed_keeps=False, sync=None):
             "state": structure(state), "shape": outputs[-1].shape.as_list()}
 
 
-# Python-float keep probabilities exact in float32 (see the xfail below for why)
+# keep probabilities exact in float32, and (next test) ones that are not
 @pytest.mark.parametrize("kind,dtype,keeps,fed", [
     ("lstm", "float64", (1.0, 1.0, 1.0), False),     # no dropout ops at all: the bare cell
     ("lstm", "float64", (0.75, 0.625, 0.5), False),
@@ -344,11 +344,6 @@ def test_dropout_wrapper_same_masks(kind, dtype, keeps, fed):
     check(want, got, dtype)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TF's DropoutWrapper stores a Python-float keep probability through a float32 tensor "
-    "(convert_to_tensor, then get_static_value: 0.7 -> 0.699999988), so its scale 1/keep and "
-    "threshold 1 - keep are float32's in float64 models too (1.3e-7 relative here); minigrad's "
-    "DropoutWrapper keeps the Python float"))
 def test_dropout_wrapper_float_keep_rounded_as_tf():
     want, got = run_both_fixed(dropout_program, "lstm", "float64", (0.7, 0.6, 0.5), False)
     check(want, got, "float64")
