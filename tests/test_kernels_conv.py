@@ -470,6 +470,34 @@ def test_direct_results_do_not_depend_on_the_thread_count():
             assert np.array_equal(a, b)
 
 
+def test_direct_kernels_are_compiled_with_the_slp_vectorizer():
+    """conv_direct._call compiles with LLVM's SLP vectorizer (numba's default leaves it off):
+    the same bits, several times faster (10x here). CPU time of this thread, one thread."""
+    import time
+
+    import numba
+    rng = np.random.default_rng(37)
+    x, w = _data(rng, (20, 14, 14, 8), np.float32), _data(rng, (5, 5, 8, 16), np.float32)
+    xp = conv_direct.pad_input(x, ((2, 2), (2, 2)), np.empty(20 * 18 * 18 * 8, np.float32))
+    w2 = np.ascontiguousarray(w.reshape(200, 2, 8).transpose(1, 0, 2))
+    args = (xp, w2, np.empty((20 * 196, 16), np.float32), (5, 5, 1, 1, 1, 1, 14, 14), 0, 20)
+    plain = numba.njit(nogil=True, error_model="numpy", fastmath={"contract"})(
+        conv_direct._forward.py_func)
+    conv_direct._call(conv_direct._forward, *args)
+    want = args[2].copy()
+    plain(*args)
+    assert np.array_equal(args[2], want)
+
+    def cpu(fn):
+        best = float("inf")
+        for _ in range(5):
+            t = time.thread_time()
+            fn(*args)
+            best = min(best, time.thread_time() - t)
+        return best
+    assert cpu(plain) > 3 * cpu(conv_direct._forward)
+
+
 def test_choose_method_rule():
     """The lecture CNN's layers go direct; TextCNN's (128 filters) stay on BLAS; 32 filters go
     direct in float64 only; backward_input needs 8 input channels."""
