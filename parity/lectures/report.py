@@ -249,19 +249,31 @@ def _verdict(rec):
     rel = np.abs(a - b) / np.maximum(np.abs(b), 1e-30)
     first = next((i for i, r in enumerate(rel) if r > 1e-3), None)
     text = f"per-step losses: max relative difference {rel.max():.1e}"
-    if first is None:
+    if rec["name"] in DROPOUT:
+        text += " (from step 0)"
+    elif first is None:
         text += " (every step within 1e-3)"
     else:
         text += (f" (first above 1e-3 at step {first}; float32 rounding differences grow "
                  "in a long run)")
     if rec["name"] in DROPOUT:
-        return (text + "; the deck's dropout (keep_prob 0.5) draws its masks in each engine, "
-                "so the losses differ step by step by the masks, not the arithmetic: compare "
-                "the closing results")
+        text += ("; the deck's dropout (keep_prob 0.5) draws its masks in each engine, so "
+                 "the losses differ step by step by the masks, not the arithmetic")
+    mg_x, tf_x = rec["runs"]["minigrad"]["extra"], rec["runs"]["tensorflow"]["extra"]
+    closing = [k for k, v in tf_x.items() if isinstance(v, float) and
+               isinstance(mg_x.get(k), float)]
+    if closing:
+        diffs = {k: abs(mg_x[k] - tf_x[k]) for k in closing}
+        text += "; closing results " + ", ".join(
+            f"{k} {mg_x[k]:.4g} vs {tf_x[k]:.4g}" for k in closing)
+        if all(d <= 0.01 * max(abs(tf_x[k]), 1.0) for k, d in diffs.items()):
+            return text + (": the engines agree (within 1%), so where both differ from the "
+                           "deck it is the setup, not the engine")
+        return text + ": the engines' closing results differ by more than 1%"
     last = abs(a[-1] - b[-1]) / max(abs(b[-1]), 1e-30)
     text += f"; last loss {a[-1]:.4g} vs {b[-1]:.4g}"
     if last < 0.05:
-        text += ": the engines agree, so a difference from the deck is the setup, not the engine"
+        text += ": the engines agree, so where both differ from the deck it is the setup"
     return text
 
 
@@ -326,9 +338,10 @@ def write(out_dir, records, command):
                           "```"]
         if (out_dir / png).exists():
             lines += ["", f"![{n} losses]({png})"]
-        for run in (mg, tf_):
+        for engine, run in (("minigrad", mg), ("TensorFlow", tf_)):
             if run["extra"].get("plot"):
-                lines += ["", f"![{n} prediction]({run['extra']['plot']})"]
+                lines += ["", f"{engine}'s prediction (the deck's plot):", "",
+                          f"![{n} prediction, {engine}]({run['extra']['plot']})"]
         lines.append("")
     (out_dir / "LECTURES.md").write_text("\n".join(lines) + "\n")
     return out_dir / "LECTURES.md"
