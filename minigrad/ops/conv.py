@@ -91,7 +91,7 @@ def _geometry(opname, x_shape, k, strides, dilations, padding, shapes):
 class Conv2D(Op):
     """y = sum_ijc xpad[b, oy*s+i*d, ox*s+j*d, c] w[i,j,c,o]; gx = conv^T(gy, w), gw = cols^T gy"""
     tf_name = "nn.conv2d"
-    patches = None     # the forward's patch matrix (kernels.conv.Patches) for the gw backward
+    patches = None     # the forward's kernels.conv.Patches (patch matrix or padded x) for gw
 
     def forward(self, x, w):
         # mg.function replays forward on this same op each step, after the previous step's
@@ -133,7 +133,8 @@ def conv2d_args(input, filters, strides, padding, data_format="NHWC", dilations=
 
 
 def conv2d(input, filters, strides, padding, data_format="NHWC", dilations=None, name=None):
-    """TF's tf.nn.conv2d: NHWC input, HWIO filters, one fused op (numba im2col + BLAS)."""
+    """TF's tf.nn.conv2d: NHWC input, HWIO filters, one fused op (numba kernels: direct ones
+    for narrow layers, else im2col + BLAS; kernels.conv.choose_method picks by shape)."""
     x, w, strides, dilations, pads, _ = conv2d_args(input, filters, strides, padding,
                                                     data_format, dilations)
     return apply(Conv2D(strides=strides, dilations=dilations, pads=pads), x, w)
