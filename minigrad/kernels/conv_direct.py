@@ -8,9 +8,11 @@ The three kernels share one register tile: 8 independent accumulators of 8 lanes
 registers over a whole reduction, fed by broadcast loads on one side and 8-lane vector loads
 on the other:
     forward          8 output pixels x 8 output channels, reduced over the (i, j, c) taps
+                     (the filter read in panels of 8 output channels, each one contiguous)
     backward_filter  8 filter rows (i, j, c) x 8 output channels, reduced over the pixels
-    backward_input   8 output pixels x 8 input channels, reduced over the output channels of
-                     one tap (i, j), then added into the padded input gradient at that tap
+    backward_input   at stride 1 the forward on the zero-padded gy with the filter flipped;
+                     otherwise 8 output pixels x 8 input channels, reduced over the output
+                     channels of one tap (i, j), then added into the padded input gradient
 Lanes run over output channels (forward, backward_filter) or input channels (backward_input);
 when that count is not a multiple of 8 the kernels run on a copy padded with zero channels
 and the wrapper slices the result. The input (and the input gradient) live in a padded copy,
@@ -21,8 +23,9 @@ LLVM's SLP vectorizer turns each tuple update into one vector FMA. numba compile
 vectorizer off (its NUMBA_SLP_VECTORIZE setting), so `_call` turns it on for the compilation of
 these kernels only (numba compiles one function at a time, under its global compiler lock,
 which `_call` holds while it flips the setting). Without it the kernels give the same bits at
-a tenth of the speed (the forward on mnist_cnn's second layer: 15.1 ms against 1.4 ms). fastmath "contract" lets LLVM fuse each multiply-add into one FMA, as BLAS
-does; nothing is reassociated: every accumulator sums its terms in a fixed order.
+a tenth of the speed (the forward on mnist_cnn's second layer: 15.1 ms against 1.4 ms).
+fastmath "contract" lets LLVM fuse each multiply-add into one FMA, as BLAS does; nothing is
+reassociated: every accumulator sums its terms in a fixed order.
 
 Summation order, so what "equal within float rounding" means against the im2col path:
   forward, backward_input: each output is one sequential sum in tap order (forward: (i, j, c);
