@@ -57,7 +57,8 @@ def parse_args(argv):
                    help="run minigrad's step through mg.function (traced once, replayed)")
     p.add_argument("--jobs", type=int, default=None,
                    help="run each case and dtype in its own process, N at a time (default: "
-                        "the number of cores; 1: one process, in order)")
+                        "the number of cores with --all, else 1: a job process spends "
+                        "seconds starting TensorFlow, more than a short case's run)")
     p.add_argument("--no-progress", action="store_true")
     return p.parse_args(argv)
 
@@ -120,7 +121,7 @@ def main(argv=None):
         raise SystemExit(f"parity: --data-dir {args.data_dir} is not a directory")
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     jobs = [(name, dtype) for name in names for dtype in dtypes]
-    workers = job_count(args.jobs, len(jobs))
+    workers = job_count(args.jobs if args.jobs is not None or args.all else 1, len(jobs))
     if workers > 1:
         results = _run_parallel(jobs, args, workers)
     else:
