@@ -1,5 +1,6 @@
-"""`mg.seq2seq.sequence_loss`: tf.contrib.seq2seq.sequence_loss (gone from TF 2; its formula,
-1e-12 included, is in TF_SEMANTICS.md)."""
+"""`mg.seq2seq.sequence_loss`: tf.contrib.seq2seq.sequence_loss, gone from TF 2. Its formula
+(tensorflow/contrib/seq2seq/python/ops/loss.py, TF 1.15): cross-entropy per step times the
+weights, summed, divided by the summed weights + 1e-12 (the averages over time and batch)."""
 from minigrad.ops import reduce_sum, reshape
 from minigrad.ops._convert import tensor
 from minigrad.ops.nn import sparse_softmax_cross_entropy_with_logits
