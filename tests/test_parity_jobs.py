@@ -49,3 +49,14 @@ def test_cli_parallel_run_exit_code_and_table(tf):
     rows = [ln.split()[:2] for ln in r.stdout.splitlines() if ln.strip().startswith("xor ")]
     assert rows == [["xor", "float32"], ["xor", "float64"]]
     assert "parity: 2/2 cases within tolerance" in r.stdout
+
+
+def test_a_crashed_job_makes_the_run_fail(tmp_path, monkeypatch, capsys):
+    from parity.__main__ import main
+    script = tmp_path / "wrapper.py"
+    script.write_text(WRAPPER)
+    monkeypatch.setattr(jobs, "COMMAND", [sys.executable, str(script)])
+    assert main(["--case", "xor_wide", "--steps", "5", "--jobs", "2", "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL xor_wide float32: the job crashed (killed by signal 9)" in out
+    assert "parity: 0/2 cases within tolerance" in out
