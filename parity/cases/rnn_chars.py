@@ -9,8 +9,7 @@ char_stacked.py) as parity cases, with their tolerances and initial weights.
 One-hot characters, dynamic_rnn, contrib's fully_connected on every output, sequence_loss with
 weights of ones, AdamOptimizer(0.1). The model is the lecture's TF1 program, run by each
 engine's Session. Written once more here on purpose: the TF2 reference (Keras cells in a
-tf.function step), a benchmark peer, not a parity side; and `CharRNN`, the lecture run by
-minigrad for examples/*.py.
+tf.function step), a benchmark peer, not a parity side.
 """
 import types
 
@@ -20,7 +19,6 @@ from minigrad.data import chars
 from parity.cases.rnn_common import (import_keras, keras_rnn, keras_stack_weights,
                                      lecture_weights, tf_for, under)
 from parity.harness import LectureCase, Tolerance, Trainer, register_case
-from parity.lectures import LectureTrainer
 from parity.lectures import char_seq as char_seq_lecture
 from parity.lectures import char_stacked as char_stacked_lecture
 from parity.lectures import hihello as hihello_lecture
@@ -48,37 +46,6 @@ def lecture_data(lecture, data, dtype):
         return lecture.data(None, dtype)
     return types.SimpleNamespace(char_set=list(data.idx2char), char_dic=data.char2idx,
                                  sequence_length=x.shape[1], dataX=x, dataY=y)
-
-
-class CharRNN(Trainer):
-    """The lecture program of `data` (a `minigrad.data.chars.CharData`: hihello's, a char
-    sequence, or sentence windows when `layers` has two sizes) run by minigrad.compat.v1's
-    Session from `weights` (the case's `init_weights`): what examples/hihello.py, char_seq.py
-    and char_stacked.py train. A Session's plan is always compiled: `compiled` is accepted
-    for their calls and changes nothing."""
-
-    def __init__(self, data, layers, weights, dtype=np.float32, learning_rate=0.1,
-                 compiled=False):
-        import minigrad.compat.v1 as v1
-        dtype = np.dtype(dtype).name
-        if len(layers) > 1:
-            self.lecture = char_stacked_lecture.CharStacked()
-        elif data.x.shape == (1, 6) and list(data.idx2char) == hihello_lecture.idx2char:
-            self.lecture = hihello_lecture.HiHello()
-        else:
-            self.lecture = char_seq_lecture.CharSeq()
-        self.lecture.learning_rate = learning_rate
-        self.data = lecture_data(self.lecture, data, dtype)
-        self.trainer = LectureTrainer(self.lecture, v1, dtype, self.data, weights)
-
-    def step(self, i):
-        return self.trainer.step(i)
-
-    def prediction(self):
-        """The predicted ids [batch, seq]: the argmax of the logits."""
-        t = self.trainer
-        logits = t.sess.run(t.g.outputs, self.lecture.feed(t.g, self.data, 0))
-        return np.argmax(logits, axis=2)
 
 
 class Tf2CharRNN(Trainer):

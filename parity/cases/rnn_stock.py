@@ -6,41 +6,20 @@ AdamOptimizer(0.01), 500 steps on the whole 70% training split; RMSE on the 30% 
 
 The real CSV is <data_dir>/stock-daily/data-02-stock_daily.csv; without a data directory, a
 generated series of the same size. Written once more here on purpose: the TF2 reference (a Keras
-LSTM cell in a tf.function step), a benchmark peer, not a parity side; and `StockLSTM`, the
-lecture run by minigrad for examples/stock_lstm.py.
+LSTM cell in a tf.function step), a benchmark peer, not a parity side.
 """
 import numpy as np
 
 from parity.cases.rnn_common import (import_keras, keras_rnn, keras_stack_weights,
                                      lecture_weights, tf_for, under)
 from parity.harness import LectureCase, Tolerance, Trainer, register_case
-from parity.lectures import LectureTrainer
 from parity.lectures import stock as lectures
-from parity.lectures.stock import stock_data  # noqa: F401  (examples/stock_lstm.py's data)
 
 DATA_DIM, HIDDEN_DIM, OUTPUT_DIM = lectures.data_dim, lectures.hidden_dim, lectures.output_dim
 
 
 def rmse(targets, predictions):
     return float(np.sqrt(np.mean(np.square(targets - predictions))))
-
-
-class StockLSTM(Trainer):
-    """The lecture program run by minigrad.compat.v1's Session from `weights` (the case's
-    `init_weights`), on `data` from `stock_data`: what examples/stock_lstm.py trains. A
-    Session's plan is always compiled: `compiled` is accepted and changes nothing."""
-
-    def __init__(self, data, weights, dtype=np.float32, learning_rate=0.01, compiled=False):
-        import minigrad.compat.v1 as v1
-        self.lecture, self.data = lectures.Stock(), data
-        self.lecture.learning_rate = learning_rate
-        self.trainer = LectureTrainer(self.lecture, v1, np.dtype(dtype).name, data, weights)
-
-    def step(self, i):
-        return self.trainer.step(i)
-
-    def test_predict(self):
-        return self.trainer.outputs()["test_predict"]
 
 
 class Tf2StockLSTM(Trainer):
