@@ -16,6 +16,8 @@ import warnings
 
 import numba
 
+from minigrad.jit.ir import JitWarning
+
 _dir = []
 _stamp = []
 
@@ -40,7 +42,6 @@ def stamp():
 def directory():
     if _dir:
         return _dir[0]
-    from minigrad.jit.compiler import JitWarning
     base = os.environ.get("MINIGRAD_JIT_CACHE_DIR") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "minigrad", "jit")
@@ -93,7 +94,6 @@ def compile_function(fn, signature):
     except Exception as first:
         if getattr(fn, "_cache", None) is None or type(fn._cache).__name__ == "NullCache":
             raise
-        from minigrad.jit.compiler import JitWarning
         try:
             fn._cache.flush()             # an empty index: the compile writes a good entry
             fn.compile(signature)

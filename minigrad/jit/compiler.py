@@ -25,12 +25,8 @@ from minigrad.core.function import (_EffectStep, _ForwardStep, _GradientStep, _N
 from minigrad.core.nest import flatten, pack_like
 from minigrad.core.tensor import Tensor
 from minigrad.jit import codegen
-from minigrad.jit.ir import Builder, Unsupported
+from minigrad.jit.ir import Builder, JitWarning, Unsupported  # noqa: F401 (JitWarning: re-export)
 from minigrad.jit.lowering import BACKWARD, FORWARD, describe_effect, lower_effect, sum_leading
-
-
-class JitWarning(UserWarning):
-    """A step (or a part of it) could not be compiled: it runs as the per-op replay."""
 
 
 class _Retry(Exception):

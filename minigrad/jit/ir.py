@@ -23,6 +23,10 @@ function, and the Python steps run between them.
 import numpy as np
 
 
+class JitWarning(UserWarning):
+    """A step (or a part of it) could not be compiled: it runs as the per-op replay."""
+
+
 class Unsupported(Exception):
     """A lowering cannot express this op (or this use of it): the op falls back; the message
     says why, for explain()."""
