@@ -10,6 +10,7 @@ from minigrad.core import (DType, GradientTape, Tensor, TensorShape, Variable, a
                            bool_ as bool, constant, convert_to_tensor, float16, float32, float64,
                            init_scope, int32, int64, is_tensor, name_scope, uint8)
 from minigrad.core import errors
+from minigrad.core import function as _function_module
 from minigrad.core.function import function
 from minigrad.core.op import REGISTRY as op_registry
 from minigrad.ops import (abs, add, argmax, argmin, cast, clip_by_value, concat, divide, equal,
@@ -25,5 +26,8 @@ from minigrad import math, nn, random, train, optimizers, initializers   # noqa:
 from minigrad import layers, losses, seq2seq, keras   # noqa: E402
 from minigrad import debugging, graph, summary   # noqa: E402  (learning tools; tensorboard loads lazily)
 from minigrad.graph import trace   # noqa: E402
+
+# mg.function(jit_compile=True) loads the whole-step compiler on first use (it imports numba)
+_function_module._load_compiler = lambda: __import__("minigrad.jit")
 
 __version__ = "0.1.0"

@@ -13,7 +13,6 @@ frozen too, so the random ops refuse to run while tracing: pass random tensors i
 Variables may be created on the first trace only, as tf.function allows: layers make their
 weights under `mg.init_scope`, so their initial values are drawn once, eagerly.
 """
-import importlib
 import threading
 import warnings
 
@@ -28,14 +27,18 @@ from minigrad.core.tensor import Tensor, Variable
 _RETRACE_WARNING = 5      # traces of one function before it warns, as tf.function does
 
 # jit_compile=True: compile_plan(plan, name, arrays) -> a plan with the same run(arrays).
-# minigrad.jit (which sits above the ops) sets it when imported; function(jit_compile=True)
-# imports it on first use, so core itself never imports it.
+# minigrad.jit (which sits above the ops) sets it when imported; the package's __init__ sets
+# _load_compiler to import it on first use, so core itself never names it.
 _compiler = None
+_load_compiler = None
 
 
 def _jit_compiler():
+    if _compiler is None and _load_compiler is not None:
+        _load_compiler()
     if _compiler is None:
-        importlib.import_module("minigrad.jit")
+        raise RuntimeError("mg.function(jit_compile=True): the compiler (minigrad.jit) is not "
+                           "available")
     return _compiler
 
 
