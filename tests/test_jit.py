@@ -443,3 +443,25 @@ def test_session_jit_random_ops_draw_what_the_replay_draws():
     want, got = program(tf), program(_JitTF(tf))
     assert len(set(want)) > 2          # the masks change from run to run
     close64(np.array(got), np.array(want))
+
+
+def test_a_view_passed_after_a_contiguous_array_runs_the_same_step():
+    """A compiled segment first called with a C array and later with a strided view of the
+    same shape (numba types the view as layout 'A') computes what eager does."""
+    w = mg.Variable(np.linspace(-1.0, 1.0, 6).reshape(3, 2))
+
+    def step(x):
+        with mg.GradientTape() as tape:
+            loss = mg.reduce_sum(mg.sigmoid(mg.matmul(x, w)) * x[:, :2])
+        return loss, tape.gradient(loss, w)
+
+    compiled = mg.function(step, jit_compile=True)
+    rng = np.random.default_rng(0)
+    for x in (rng.normal(size=(4, 3)), rng.normal(size=(4, 6))[:, ::2],
+              rng.normal(size=(6, 4)).T[:, :3]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")          # no fallback either: it compiles
+            got = compiled(x)
+        want = step(x)
+        np.testing.assert_allclose(got[0].numpy(), want[0].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(got[1].numpy(), want[1].numpy(), rtol=1e-12, atol=1e-15)

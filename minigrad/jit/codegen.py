@@ -237,8 +237,11 @@ class SegmentWriter:
         return f"{fv}[{' + '.join(reversed(terms)) or '0'}]"
 
     def contiguous(self, v):
+        # NOTE: every array from outside the segment, not only those seen non-contiguous when
+        # it was compiled: a later call may pass a view (numba then types it layout 'A', and
+        # reshape refuses it); for a C array numba's ascontiguousarray is the array itself
         name = self.array(v)
-        if v.kind == "ext" and not v.contig:
+        if v.kind == "ext" and (v.ndim >= 1 or not v.contig):
             return f"np.ascontiguousarray({name})"
         return name
 
