@@ -14,7 +14,7 @@ parity/lectures/_contrib.py's stand-in (the one the lecture programs of parity/l
 """
 import numpy as np
 
-from minigrad.testing.tf1_compare import Sync, run_in_graph, tf_v1
+from minigrad.testing.tf1_compare import Sync, assert_same_run, run_in_graph, tf_v1
 from parity.lectures._contrib import contrib_tf
 
 
@@ -54,3 +54,29 @@ def run_both_fixed(program, *args, seed=0, **kwargs):
     want = run_in_graph(tf_v1(), program, *args, sync=sync, **kwargs)
     got = run_in_graph(mg_tf, program, *args, sync=sync.replay(), **kwargs)
     return want, got
+
+
+# --- comparing an RNN program's results (tests/compat/test_rnn*.py) -----------------------------
+TOL = {"float32": (1e-6, 1e-6), "float64": (1e-10, 1e-12)}
+
+
+def structure(s):
+    """A state's nesting, written the same for both engines: LSTMStateTuple(c, h) and
+    tuples kept, each tensor as its static shape."""
+    if isinstance(s, tuple) and hasattr(s, "_fields"):
+        return (type(s).__name__,) + tuple(structure(v) for v in s)
+    if isinstance(s, (list, tuple)):
+        return tuple(structure(v) for v in s)
+    return tuple(s.shape.as_list())
+
+
+def check(want, got, dtype):
+    """Names, state structure, static shape, dtypes, then values and gradients within TOL."""
+    rtol, atol = TOL[dtype]
+    assert got["names"] == want["names"]
+    assert got["state"] == want["state"]
+    assert got["shape"] == want["shape"]
+    for w, g in zip(want["values"] + want["grads"], got["values"] + got["grads"]):
+        assert g.dtype == w.dtype
+    assert_same_run(want["values"], got["values"], rtol, atol, "values")
+    assert_same_run(want["grads"], got["grads"], rtol, atol, "grads")

@@ -15,14 +15,11 @@ import numpy as np
 import pytest
 
 from minigrad.testing.tf1_compare import assert_same_run
-from tests.compat._rnn_support import run_both_fixed
+from tests.compat._rnn_support import check, run_both_fixed, structure
 
 B, T, I, H = 3, 5, 3, 4
 SEQ = [5, 0, 2]
 DTYPES = ["float32", "float64"]
-TOL = {"float32": (1e-6, 1e-6), "float64": (1e-10, 1e-12)}
-
-
 def make_cell(tf, kind):
     rc = tf.nn.rnn_cell
     if kind == "basic_rnn":
@@ -51,16 +48,6 @@ def make_cell(tf, kind):
 
 def leaves(s):
     return [v for item in s for v in leaves(item)] if isinstance(s, (list, tuple)) else [s]
-
-
-def structure(s):
-    """A state's nesting, written the same for both engines: LSTMStateTuple(c, h) and
-    tuples kept, each tensor as its static shape."""
-    if isinstance(s, tuple) and hasattr(s, "_fields"):
-        return (type(s).__name__,) + tuple(structure(v) for v in s)
-    if isinstance(s, (list, tuple)):
-        return tuple(structure(v) for v in s)
-    return tuple(s.shape.as_list())
 
 
 def rnn_program(tf, kind, dtype, seq=None, time_major=False, fed_state=False, sync=None):
@@ -92,17 +79,6 @@ def rnn_program(tf, kind, dtype, seq=None, time_major=False, fed_state=False, sy
         values, grad_values = sess.run([fetched, grads], feed)
     return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
             "state": structure(state), "shape": outputs.shape.as_list()}
-
-
-def check(want, got, dtype):
-    rtol, atol = TOL[dtype]
-    assert got["names"] == want["names"]
-    assert got["state"] == want["state"]
-    assert got["shape"] == want["shape"]
-    for w, g in zip(want["values"] + want["grads"], got["values"] + got["grads"]):
-        assert g.dtype == w.dtype
-    assert_same_run(want["values"], got["values"], rtol, atol, "values")
-    assert_same_run(want["grads"], got["grads"], rtol, atol, "grads")
 
 
 KINDS = ["basic_rnn", "basic_lstm", "lstm", "lstm_peephole_proj", "gru", "multi", "multi_concat",

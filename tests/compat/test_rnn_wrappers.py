@@ -13,22 +13,18 @@ state tensor w.r.t. every trainable variable and the (floating) input. Tolerance
 tests/compat/test_rnn.py: float64 1e-10 relative, float32 1e-6 with atol 1e-6.
 """
 import math
-import warnings
 
 import numpy as np
 import pytest
 
 from minigrad.ops.rnn import fused_kernels
-from minigrad.testing.tf1_compare import assert_same_run, run_in_graph, tf_v1
-from tests.compat._rnn_support import FixedStart, run_both_fixed
+from minigrad.testing.tf1_compare import run_in_graph, tf_v1
+from tests.compat._rnn_support import FixedStart, check, run_both_fixed, structure
 
 B, T, I, H = 3, 5, 3, 4
 CLASSES, EMBED = 7, 5
 SEQ = [5, 0, 2]
 DTYPES = ["float32", "float64"]
-TOL = {"float32": (1e-6, 1e-6), "float64": (1e-10, 1e-12)}
-
-
 # --- TensorFlow's side of tf.contrib.rnn's wrappers ----------------------------------------------
 def _tf_contrib_wrappers(tf):
     """TF 1.15's core_rnn_cell wrappers, line for line, on tf.compat.v1's RNNCell (whose
@@ -155,14 +151,6 @@ def leaves(s):
     return [v for item in s for v in leaves(item)] if isinstance(s, (list, tuple)) else [s]
 
 
-def structure(s):
-    if isinstance(s, tuple) and hasattr(s, "_fields"):
-        return (type(s).__name__,) + tuple(structure(v) for v in s)
-    if isinstance(s, (list, tuple)):
-        return tuple(structure(v) for v in s)
-    return tuple(s.shape.as_list())
-
-
 def wrapper_program(tf, kind, dtype, seq=None, time_major=False, sync=None):
     """dynamic_rnn of the wrapped cell on a fed input; a loss with a non-uniform cotangent on
     every output and state; its gradients w.r.t. every variable and the input (not ids)."""
@@ -190,17 +178,6 @@ def wrapper_program(tf, kind, dtype, seq=None, time_major=False, sync=None):
         values, grad_values = sess.run([fetched, grads], {X: x})
     return {"values": values, "grads": grad_values, "names": [v.name for v in variables],
             "state": structure(state), "shape": outputs.shape.as_list()}
-
-
-def check(want, got, dtype):
-    rtol, atol = TOL[dtype]
-    assert got["names"] == want["names"]
-    assert got["state"] == want["state"]
-    assert got["shape"] == want["shape"]
-    for w, g in zip(want["values"] + want["grads"], got["values"] + got["grads"]):
-        assert g.dtype == w.dtype
-    assert_same_run(want["values"], got["values"], rtol, atol, "values")
-    assert_same_run(want["grads"], got["grads"], rtol, atol, "grads")
 
 
 def run_both_paths(program, *args, **kwargs):
