@@ -40,14 +40,14 @@ PEER_MODES = ["torch_eager", "jax_jit"]
 PEER_MODULE = {"torch_eager": "torch", "jax_jit": "jax"}
 
 
-def build_trainer(case, mode, dtype, data=None):
+def build_trainer(case, mode, dtype, data=None, options=None):
     """The case's Trainer for one mode, from seed-0 weights and the case's default data (or
-    `data`, already made)."""
+    `data`, already made); `options`: more lecture options (tests/test_peers.py)."""
     weights = case.init_weights(np.random.default_rng(0), dtype)
     weights = None if weights is None else {k: np.asarray(v, dtype) for k, v in weights.items()}
     # the training step alone: a lecture's TensorBoard summaries are not part of it (the
     # peers write none)
-    case.lecture_options = {"summaries": False}
+    case.lecture_options = {"summaries": False, **(options or {})}
     data = case.data(None, dtype) if data is None else data
     builder = MODES[mode]["builder"]
     if builder == "minigrad":
