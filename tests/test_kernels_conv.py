@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pytest
 
-from minigrad.kernels import conv, conv_direct, pool
+from minigrad.kernels import _threads, conv, conv_direct, pool
 
 DTYPES = [np.float32, np.float64]
 METHODS = ["im2col", "direct"]
@@ -598,3 +598,24 @@ def test_against_tensorflow(tf, dtype, method):
         assert_close(pool.avg_pool_backward(gy, x_shape, k, s, pads),
                      tape.gradient(at, xt, output_gradients=tf.constant(gy)).numpy(), dtype,
                      "avg_pool backward")
+
+
+def test_max_pool_results_do_not_depend_on_the_thread_count():
+    # 40 x 28 x 28 x 8 cells: enough for the kernels to cut the batch into chunks of images;
+    # small integers make ties, whose winner (the first cell) must not move either
+    rng = np.random.default_rng(37)
+    x = rng.integers(-3, 4, (40, 28, 28, 8)).astype(np.float32)
+    runs = []
+    try:
+        for n in (1, 2, 3):
+            conv_direct.set_threads(n)
+            assert len(_threads.chunks(x.shape[0], x.size, pool._CHUNK_CELLS)) == \
+                (1 if n == 1 else 3)
+            y, am = pool.max_pool_forward(x, (2, 2), (2, 2), ((0, 0), (1, 1)))
+            gy = np.arange(y.size, dtype=np.float32).reshape(y.shape)
+            runs.append((y, am, pool.max_pool_backward(gy, am, x.shape)))
+    finally:
+        conv_direct.set_threads(None)
+    for run in runs[1:]:
+        for a, b in zip(runs[0], run):
+            assert np.array_equal(a, b)

@@ -38,18 +38,19 @@ Summation order, so what "equal within float rounding" means against the im2col 
 Every kernel's split of the work depends on the shapes only (never on the thread count, nor
 on which thread ran what), so float64 and float32 results are identical from run to run.
 
-Threads: the images are cut into chunks (about 4 per thread, each at least ~2 MFLOP) that the
-calling thread and `threads() - 1` pool threads take one at a time (the kernels release the
-GIL). The caller never waits for a pool thread to start, only for chunks already taken, so on
+Threads (minigrad.kernels._threads): the images are cut into chunks (about 4 per thread, each at
+least ~2 MFLOP) that the calling thread and `threads() - 1` pool threads take one at a time (the
+kernels release the GIL). The caller never waits for a pool thread to start, only for chunks already taken, so on
 a busy machine a descheduled helper costs at most one chunk. numba's own thread pool
 (parallel=True) is not used: its workers spin-wait beside OpenBLAS's on 2 cores (see conv.py).
 """
-import itertools
-import os
 import threading
 
 import numba
 import numpy as np
+
+from minigrad.kernels._threads import CHUNK_FLOPS, chunks, run
+from minigrad.kernels._threads import set_threads, threads  # noqa: F401  (this module's API)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 # NOTE: uint64 indices let numba skip its negative-index wraparound branch (see conv.py)
@@ -385,95 +386,6 @@ def _call(kernel, *args):
     return kernel(*args)
 
 
-_THREADS = [None]
-_pool = []
-_pool_lock = threading.Lock()
-
-
-def threads():
-    """How many parts a kernel's images are split into at most: the CPUs this process may
-    run on, at most numba's NUMBA_NUM_THREADS (and 8), or what set_threads chose."""
-    if _THREADS[0] is None:
-        try:
-            cpus = len(os.sched_getaffinity(0))
-        except AttributeError:
-            cpus = os.cpu_count() or 1
-        _THREADS[0] = max(1, min(cpus, numba.config.NUMBA_NUM_THREADS, 8))
-    return _THREADS[0]
-
-
-def set_threads(n=None):
-    """Split the kernels' work into at most n parts (None: as many as there are CPUs). Only
-    the speed changes: every kernel's results are the same for any n."""
-    _THREADS[0] = None if n is None else max(1, int(n))
-
-
-class _Chunks:
-    """fn(i) for i in range(n), each i taken by whichever thread asks next (the caller's and
-    the pool's). The caller never waits for a pool thread to start: if none has by the time the
-    caller ran out of chunks, the caller has done them all; it waits only for chunks already
-    taken. So a pool thread the scheduler is slow to run (a busy machine) costs at most the
-    chunk it holds, never a whole half of the work."""
-
-    def __init__(self, fn, n):
-        self.fn, self.n, self.left, self.error = fn, n, n, None
-        self.taken = itertools.count()      # next() is atomic under the GIL
-        self.cond = threading.Condition()
-
-    def work(self):
-        while True:
-            i = next(self.taken)
-            if i >= self.n:
-                return
-            try:
-                self.fn(i)
-            except BaseException as exc:    # handed to the caller by wait()
-                self.error = exc
-            finally:
-                with self.cond:
-                    self.left -= 1
-                    if not self.left:
-                        self.cond.notify_all()
-
-    def wait(self):
-        with self.cond:
-            while self.left:
-                self.cond.wait()
-        if self.error is not None:
-            raise self.error
-
-
-def _run(fn, n):
-    """fn(i) for every chunk i in range(n), on up to threads() threads; returns when all are
-    done. Which thread runs a chunk never changes a result: chunks write disjoint outputs."""
-    helpers = min(threads(), n) - 1
-    if helpers <= 0:
-        for i in range(n):
-            fn(i)
-        return
-    with _pool_lock:
-        if not _pool:
-            from concurrent.futures import ThreadPoolExecutor
-            _pool.append(ThreadPoolExecutor(max(1, threads() - 1),
-                                            thread_name_prefix="minigrad-conv"))
-    chunks = _Chunks(fn, n)
-    for _ in range(helpers):
-        _pool[0].submit(chunks.work)
-    chunks.work()
-    chunks.wait()
-
-
-_CHUNK_FLOPS = 2e6          # the least work worth a chunk (a chunk costs ~10 us of Python)
-
-
-def _chunks(n, flops):
-    """Image ranges [(lo, hi)] to hand out: about 4 per thread, none under _CHUNK_FLOPS."""
-    if threads() == 1:
-        return [(0, n)]
-    c = int(max(1, min(n, 4 * threads(), flops // _CHUNK_FLOPS)))
-    return [(n * i // c, n * (i + 1) // c) for i in range(c)]
-
-
 def _groups(n):
     """backward_filter's image groups, fixed by n alone: their partial sums make the result."""
     g = min(n, _GROUPS)
@@ -539,8 +451,8 @@ def forward(xp, w, strides, dilations, out_hw):
     y2 = y.reshape(-1, o) if o8 == o else np.empty((n * oh * ow, o8), xp.dtype)
     geom = _geom(w.shape, strides, dilations, oh, ow)
     flops = 2.0 * y.size * k
-    parts = _chunks(n, flops)
-    _run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i]), len(parts))
+    parts = chunks(n, flops)
+    run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i]), len(parts))
     if o8 != o:
         y.reshape(-1, o)[...] = y2[:, :o]
     return y
@@ -557,11 +469,11 @@ def backward_filter(xp, gy, w_shape, strides, dilations):
     groups = _groups(n)
     partial = np.empty((len(groups), k, o8), xp.dtype)
     geom = _geom(w_shape, strides, dilations, oh, ow)
-    if 2.0 * gy.size * k < _CHUNK_FLOPS * len(groups):     # too little to hand out
+    if 2.0 * gy.size * k < CHUNK_FLOPS * len(groups):     # too little to hand out
         for g in range(len(groups)):
             _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g])
     else:
-        _run(lambda g: _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g]),
+        run(lambda g: _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g]),
              len(groups))
     gw = partial[0]
     for g in range(1, len(groups)):
@@ -598,8 +510,8 @@ def backward_input(gy, w, x_shape, strides, dilations, pads):
     shape = (n, h + pt + pb, wd + pl + pr, c8)
     gxp = _buffer("gxp", int(np.prod(shape)), gy2.dtype).reshape(shape) if padded else gx
     geom = _geom(w.shape, strides, dilations, gy.shape[1], gy.shape[2])
-    parts = _chunks(n, 2.0 * gy.size * kh * kw * c)
-    _run(lambda i: _call(_backward_input, gy2, wt2, gxp, geom, *parts[i]), len(parts))
+    parts = chunks(n, 2.0 * gy.size * kh * kw * c)
+    run(lambda i: _call(_backward_input, gy2, wt2, gxp, geom, *parts[i]), len(parts))
     if padded:
         _call(_crop, gxp, int(pt), int(pl), gx)
     return gx

@@ -9,15 +9,22 @@ position inside image b, channel c, of the input that won the window; -1 when th
 no input cell at all (possible only with explicit pads >= ksize; y is -inf there, and an
 average over no cells is 0).
 
-Serial loops (see conv.py: a numba thread pool beside OpenBLAS's costs more than it gains) in a
-fixed order: float64 results are identical run to run.
+Each image is pooled on its own in a fixed order, so float64 results are identical run to run;
+max pooling cuts the batch into chunks of images run on minigrad.kernels._threads' threads
+(numba's own thread pool costs more than it gains beside OpenBLAS's: see conv.py), which
+changes no result.
 """
 import numba
 import numpy as np
 
+from minigrad.kernels._threads import chunks, run
+
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 # NOTE: uint64 indices let numba skip its negative-index branch, so the channel loops vectorize
 _U = np.uint64
+
+
+_CHUNK_CELLS = 65536        # input cells worth a chunk of images (~30 us of pooling)
 
 
 def _out_size(in_size, k, stride, before, after):
@@ -167,15 +174,20 @@ def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     y = np.empty(y_shape, x.dtype)
     argmax = np.empty(y_shape, np.int64)
     small = x.itemsize == 4 and x.shape[1] * x.shape[2] < 2 ** 31
-    ia, ib = np.empty((2, x.shape[3]), np.int32 if small else np.int64)
-    _max_pool_fwd(x, geom, y, argmax, ia, ib)
+    parts = chunks(x.shape[0], x.size, _CHUNK_CELLS)
+    scratch = np.empty((len(parts), 2, x.shape[3]), np.int32 if small else np.int64)
+    run(lambda i: _max_pool_fwd(x[slice(*parts[i])], geom, y[slice(*parts[i])],
+                                argmax[slice(*parts[i])], *scratch[i]), len(parts))
     return y, argmax
 
 
 def max_pool_backward(gy, argmax, x_shape):
     """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner."""
     gx = np.empty(tuple(int(s) for s in x_shape), gy.dtype)
-    _max_pool_bwd(np.ascontiguousarray(gy), np.ascontiguousarray(argmax), gx)
+    gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax)
+    parts = chunks(gx.shape[0], gx.size, _CHUNK_CELLS)
+    run(lambda i: _max_pool_bwd(gy[slice(*parts[i])], argmax[slice(*parts[i])],
+                                gx[slice(*parts[i])]), len(parts))
     return gx
 
 
