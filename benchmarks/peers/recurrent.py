@@ -1,95 +1,128 @@
-"""The MNIST-rows RNNs."""
+"""The MNIST-rows RNNs (parity/lectures/mnist_rnn.py), from the case's TF1 weights.
+
+`TorchRows` / `JaxRows` hold what every MNIST-rows classifier shares (rows -> recurrent layers
+-> the last step's output -> dense 10 -> mean sparse softmax cross-entropy, TF's Adam); a
+subclass says which recurrent layers (`_rnn`). keras.py builds its Keras LSTM / GRU peers on
+them.
+"""
 import numpy as np
 
-from benchmarks.peers import register
+from benchmarks.peers import register, torch_device
+from benchmarks.peers._cells import jax_tf1_stack, tf1_cells, torch_tf1_stack
+from benchmarks.peers._tf1 import TorchAdam, jax_adam
 from parity.harness import Trainer
 
+BATCH_MAJOR = ("rnn_mnist", "rnn_mnist_stacked", "rnn_mnist_static", "rnn_mnist_static_stacked",
+               "lstm_mnist")
+TIME_MAJOR = ("rnn_mnist_time_major", "rnn_mnist_time_major_stacked")
 
-@register("torch", "rnn_mnist", "rnn_mnist_stacked", "lstm_mnist")
-class TorchRowsRNN(Trainer):
-    """torch.nn.RNN (tanh) or torch.nn.LSTM stacks of the case's sizes over the 28 rows, the
-    last output -> dense 10, mean sparse softmax cross-entropy, torch.optim.Adam."""
+
+class TorchRows(Trainer):
+    """Rows [batch, 28, 28] -> `_rnn` -> last output -> dense 10 -> F.cross_entropy (mean),
+    TorchAdam (TF's Adam, `epsilon`); `time_major` feeds the module [28, batch, 28]."""
+    time_major = False
+    epsilon = 1e-8
+
+    def _rnn(self, case, weights, dtype):
+        """(torch RNN module, its trainable tensors)."""
+        raise NotImplementedError
 
     def __init__(self, case, weights, data, dtype):
         import torch
-        torch.manual_seed(0)
-        self.torch, self.data = torch, data
-        cls = torch.nn.LSTM if case.kind == "lstm" else torch.nn.RNN
-        layers = case.layers
-        self.rnn = cls(28, layers[0], num_layers=len(layers), batch_first=True)
-        self.dense = torch.nn.Linear(layers[-1], 10)
-        if np.dtype(dtype) == np.float64:
-            self.rnn, self.dense = self.rnn.double(), self.dense.double()
-        self.opt = torch.optim.Adam(list(self.rnn.parameters()) + list(self.dense.parameters()),
-                                    lr=case.learning_rate)
+        self.torch, self.F, self.data, self.device = torch, torch.nn.functional, data, \
+            torch_device()
+        self.rnn, params = self._rnn(case, weights, dtype)
+        self.dense = [torch.tensor(weights[n], device=self.device, requires_grad=True)
+                      for n in ("dense/kernel", "dense/bias")]
+        self.opt = TorchAdam(params + self.dense, case.learning_rate, epsilon=self.epsilon)
 
     def step(self, i):
-        torch = self.torch
-        x, y = self.data.batch(i)
-        out, _ = self.rnn(torch.from_numpy(x))
-        cost = torch.nn.functional.cross_entropy(self.dense(out[:, -1]), torch.from_numpy(y))
+        x, y = (self.torch.tensor(a, device=self.device) for a in self.data.batch(i))
+        if self.time_major:
+            x = x.transpose(0, 1)
+        out, _ = self.rnn(x)
+        last = out[-1] if self.time_major else out[:, -1]
+        cost = self.F.cross_entropy(self.torch.addmm(self.dense[1], last, self.dense[0]), y)
         self.opt.zero_grad()
         cost.backward()
         self.opt.step()
         return cost.item()
 
 
-@register("jax", "rnn_mnist", "rnn_mnist_stacked", "lstm_mnist")
-class JaxRowsRNN(Trainer):
-    """The same stacks as lax.scan over the rows (TF1 cell forms), one jitted step with Adam
-    written out (TF1's epsilon-hat form)."""
+class JaxRows(Trainer):
+    """The same classifier as one jitted step: value_and_grad of the cost, then jax_adam
+    (TF's Adam, `epsilon`)."""
+    time_major = False
+    epsilon = 1e-8
+
+    def _rnn(self, case, weights):
+        """(arrays, run): the recurrent layers' weights, and `run(arrays, x)` -> (outputs,
+        states) for rows x in the `time_major` layout."""
+        raise NotImplementedError
 
     def __init__(self, case, weights, data, dtype):
         import jax
         import jax.numpy as jnp
         self.data = data
-        rng = np.random.default_rng(0)
-        lstm, sizes = case.kind == "lstm", [28] + list(case.layers)
-        g = 4 if lstm else 1
-        params = []
-        for i, h in zip(sizes[:-1], sizes[1:]):
-            params += [rng.uniform(-0.1, 0.1, (i + h, g * h)).astype(dtype), np.zeros(g * h, dtype)]
-        params += [rng.uniform(-0.1, 0.1, (sizes[-1], 10)).astype(dtype), np.zeros(10, dtype)]
-        self.p = [jnp.asarray(a) for a in params]
-        self.m = [jnp.zeros_like(a) for a in self.p]
-        self.v = [jnp.zeros_like(a) for a in self.p]
-        self.t = 0
-        lr, b1, b2, eps = case.learning_rate, 0.9, 0.999, 1e-8
-        n_layers = len(case.layers)
-
-        def layer(k, b, xs, h):
-            def cell(carry, x):
-                if lstm:
-                    hh, c = carry
-                    z = jnp.concatenate([x, hh], 1) @ k + b
-                    i, j, f, o = jnp.split(z, 4, 1)
-                    c = c * jax.nn.sigmoid(f + 1.0) + jax.nn.sigmoid(i) * jnp.tanh(j)
-                    hh = jnp.tanh(c) * jax.nn.sigmoid(o)
-                    return (hh, c), hh
-                hh = jnp.tanh(jnp.concatenate([x, carry], 1) @ k + b)
-                return hh, hh
-            init = (jnp.zeros((xs.shape[1], h)),) * 2 if lstm else jnp.zeros((xs.shape[1], h))
-            return jax.lax.scan(cell, init, xs)[1]
+        arrays, run = self._rnn(case, weights)
+        self.p = [jnp.asarray(a) for a in arrays + [weights["dense/kernel"],
+                                                    weights["dense/bias"]]]
+        init, update = jax_adam(case.learning_rate, epsilon=self.epsilon)
+        self.state = init(self.p)
+        time_major = self.time_major
 
         def cost(p, x, y):
-            hs = jnp.transpose(x, (1, 0, 2))
-            for li in range(n_layers):
-                hs = layer(p[2 * li], p[2 * li + 1], hs, case.layers[li])
-            logits = hs[-1] @ p[-2] + p[-1]
-            logp = jax.nn.log_softmax(logits, 1)
-            return -jnp.mean(jnp.take_along_axis(logp, y[:, None], 1))
+            if time_major:
+                x = jnp.swapaxes(x, 0, 1)
+            out, _ = run(p[:-2], x)
+            logits = (out[-1] if time_major else out[:, -1]) @ p[-2] + p[-1]
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
 
-        def step(p, m, v, t, x, y):
+        def step(p, state, x, y):
             value, g = jax.value_and_grad(cost)(p, x, y)
-            m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
-            v = [b2 * vi + (1 - b2) * gi * gi for vi, gi in zip(v, g)]
-            a = lr * jnp.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-            p = [pi - a * mi / (jnp.sqrt(vi) + eps) for pi, mi, vi in zip(p, m, v)]
-            return p, m, v, value
+            p, state = update(p, g, state)
+            return p, state, value
         self._step = jax.jit(step)
 
     def step(self, i):
-        x, y = self.data.batch(i)
-        self.t += 1
-        self.p, self.m, self.v, value = self._step(self.p, self.m, self.v, self.t, x, y)
+        self.p, self.state, value = self._step(self.p, self.state, *self.data.batch(i))
         return float(value)
+
+
+@register("torch", *BATCH_MAJOR)
+class TorchRowsRNN(TorchRows):
+    """The lecture's cells as one nn.RNN (tanh) / nn.LSTM of `num_layers`, TF's weights mapped
+    in (_cells.torch_tf1_stack). static_rnn over the unstacked rows is the same math as
+    dynamic_rnn, so the static cases run this same peer."""
+
+    def _rnn(self, case, weights, dtype):
+        return torch_tf1_stack(case.kind, tf1_cells(weights), dtype, time_major=self.time_major)
+
+
+@register("torch", *TIME_MAJOR)
+class TorchRowsRNNTimeMajor(TorchRowsRNN):
+    """As the lecture: the rows transposed to [28, batch, 28], the module time-major. The
+    lecture feeds sequence_length = 28 for every image, the whole sequence, so nothing is
+    masked and the last output is step 28's: the module runs the full length."""
+    time_major = True
+
+
+@register("jax", *BATCH_MAJOR)
+class JaxRowsRNN(JaxRows):
+    """The lecture's cells as lax.scan over the rows (_cells.jax_tf1_stack); static_rnn as
+    dynamic_rnn (the same math)."""
+
+    def _rnn(self, case, weights):
+        cells = tf1_cells(weights)
+        arrays = [a for cell in cells for a in cell]
+
+        def run(p, x):
+            return jax_tf1_stack(case.kind, list(zip(p[::2], p[1::2])), x,
+                                 time_major=self.time_major)
+        return arrays, run
+
+
+@register("jax", *TIME_MAJOR)
+class JaxRowsRNNTimeMajor(JaxRowsRNN):
+    """Time-major rows, as TorchRowsRNNTimeMajor (sequence_length = 28 everywhere: no mask)."""
+    time_major = True
