@@ -24,10 +24,29 @@ from minigrad.ops import range_ as range
 from minigrad.ops.conv import pad
 from minigrad import math, nn, random, train, optimizers, initializers   # noqa: E402
 from minigrad import layers, losses, seq2seq, keras   # noqa: E402
-from minigrad import debugging, graph, summary   # noqa: E402  (learning tools; tensorboard loads lazily)
-from minigrad.graph import trace   # noqa: E402
+from minigrad import debugging   # noqa: E402
 
 # mg.function(jit_compile=True) loads the whole-step compiler on first use (it imports numba)
 _function_module._load_compiler = lambda: __import__("minigrad.jit")
 
 __version__ = "0.1.0"
+
+# The learning tools load on first use: mg.graph (and mg.trace) imports subprocess, html and
+# json, mg.summary socket (and tensorboard with its first writer); a training step needs none.
+_LAZY = {"graph": ("minigrad.graph", None), "trace": ("minigrad.graph", "trace"),
+         "summary": ("minigrad.summary", None)}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+    import importlib
+    module, attr = _LAZY[name]
+    value = importlib.import_module(module)
+    value = getattr(value, attr) if attr else value
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
