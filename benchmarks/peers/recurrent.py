@@ -29,8 +29,8 @@ class TorchRows(Trainer):
 
     def __init__(self, case, weights, data, dtype):
         import torch
-        self.torch, self.F, self.data, self.device = torch, torch.nn.functional, data, \
-            torch_device()
+        self.torch, self.F, self.data = torch, torch.nn.functional, data
+        self.device = torch_device()
         self.rnn, params = self._rnn(case, weights, dtype)
         self.dense = [torch.tensor(weights[n], device=self.device, requires_grad=True)
                       for n in ("dense/kernel", "dense/bias")]
@@ -113,13 +113,11 @@ class JaxRowsRNN(JaxRows):
     dynamic_rnn (the same math)."""
 
     def _rnn(self, case, weights):
-        cells = tf1_cells(weights)
-        arrays = [a for cell in cells for a in cell]
+        kind, time_major = case.kind, self.time_major
 
         def run(p, x):
-            return jax_tf1_stack(case.kind, list(zip(p[::2], p[1::2])), x,
-                                 time_major=self.time_major)
-        return arrays, run
+            return jax_tf1_stack(kind, list(zip(p[::2], p[1::2])), x, time_major=time_major)
+        return [a for cell in tf1_cells(weights) for a in cell], run
 
 
 @register("jax", *TIME_MAJOR)
