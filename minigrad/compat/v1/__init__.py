@@ -34,7 +34,7 @@ from minigrad.compat.v1.variables import (AUTO_REUSE, Variable, VariableScope, g
 from minigrad.compat.v1 import ops as _ops
 from minigrad.compat.v1 import train as _train
 from minigrad.compat.v1 import saver as _saver
-from minigrad.compat.v1 import initializers, layers, nn, summary  # noqa: E402
+from minigrad.compat.v1 import initializers, layers, nn  # noqa: E402
 from minigrad.compat.v1 import contrib  # noqa: E402
 
 
@@ -129,8 +129,12 @@ def is_tensor(x):
 
 
 def __getattr__(name):
-    """Any other public function of minigrad, as a graph function (`tf.<name>(...)` records
-    `mg.<name>(...)` as an Operation)."""
+    """tf.summary, loaded on first use (it imports minigrad.graph and minigrad.summary, which
+    a program without summaries never needs); any other public function of minigrad, as a
+    graph function (`tf.<name>(...)` records `mg.<name>(...)` as an Operation)."""
+    if name == "summary":
+        import importlib
+        return importlib.import_module("minigrad.compat.v1.summary")
     import minigrad as _mg
     fn = getattr(_mg, name, None)
     if fn is None or not callable(fn) or isinstance(fn, (type, _types.ModuleType)) or \
