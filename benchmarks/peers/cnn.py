@@ -1,7 +1,7 @@
 """The MNIST CNN (the case's weights; RMSProp in TF1's form)."""
 import numpy as np
 
-from benchmarks.peers import register
+from benchmarks.peers import register, torch_device
 from parity.harness import Trainer
 
 
@@ -14,7 +14,8 @@ class TorchCNN(Trainer):
     def __init__(self, case, weights, data, dtype):
         import torch
         self.torch, self.F, self.data = torch, torch.nn.functional, data
-        t = lambda a: torch.tensor(np.asarray(a), requires_grad=True)      # noqa: E731
+        self.dev = torch_device()
+        t = lambda a: torch.tensor(np.asarray(a), requires_grad=True, device=self.dev)  # noqa: E731
         hwio = lambda w: np.ascontiguousarray(np.transpose(w, (3, 2, 0, 1)))  # noqa: E731
         self.p = [t(hwio(weights["conv1/W"])), t(weights["conv1/b"]),
                   t(hwio(weights["conv2/W"])), t(weights["conv2/b"]), t(weights["fc1/W"]),
@@ -24,7 +25,8 @@ class TorchCNN(Trainer):
 
     def step(self, i):
         torch, F = self.torch, self.F
-        x, y = (torch.from_numpy(np.ascontiguousarray(a)) for a in self.data.batch(i))
+        x, y = (torch.from_numpy(np.ascontiguousarray(a)).to(self.dev)
+                for a in self.data.batch(i))
         w1, b1, w2, b2, w3, b3, w4, b4 = self.p
         h = x.reshape(-1, 1, 28, 28)
         h = F.max_pool2d(F.relu(F.conv2d(h, w1, b1, padding=2)), 2, ceil_mode=True)

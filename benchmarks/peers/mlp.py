@@ -1,7 +1,7 @@
 """The XOR lecture's sigmoid networks (the case's layers and weights)."""
 import numpy as np
 
-from benchmarks.peers import register
+from benchmarks.peers import register, torch_device
 from parity.harness import Trainer
 
 
@@ -13,8 +13,9 @@ class TorchMLP(Trainer):
         layers, lr = case.layers, case.learning_rate
         import torch
         self.torch = torch
-        self.x, self.y = (torch.from_numpy(np.ascontiguousarray(a)) for a in data)
-        self.params = [torch.tensor(weights[f"{k}{i}"], requires_grad=True)
+        dev = torch_device()
+        self.x, self.y = (torch.from_numpy(np.ascontiguousarray(a)).to(dev) for a in data)
+        self.params = [torch.tensor(weights[f"{k}{i}"], requires_grad=True, device=dev)
                        for i in range(1, len(layers)) for k in ("weight", "bias")]
         self.opt = torch.optim.SGD(self.params, lr=lr)
 

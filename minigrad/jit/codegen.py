@@ -82,6 +82,7 @@ class Segment:
     def __init__(self, index, name):
         self.index, self.name = index, name
         self.args, self.outs, self.uses_scalars = [], [], False
+        self.aliases = []       # exported views of exported values: the driver reshapes
         self.lines = []
 
 
@@ -403,7 +404,10 @@ class SegmentWriter:
             return self.store_ew(v) if kind == "ew" else self.store_matmul1(v)
         getattr(self, "node_" + kind)(v)
         if v.attrs.get("export"):
-            self.export_copy(v)
+            if kind == "view" and not v.attrs["copy"] and v.args[0].attrs.get("export"):
+                self.seg.aliases.append(v)      # no copy: the driver reshapes the base
+            else:
+                self.export_copy(v)
 
     def out_param(self, v):
         k = len(self.seg.outs)

@@ -441,6 +441,8 @@ class _Driver:
         if seg.uses_scalars:
             args.append("_sc")
         self.emit(f"{self.bind(fn, 'seg')}({', '.join(args)})")
+        for v in seg.aliases:       # a view of a value the driver holds (see codegen.node)
+            self.emit(f"{self.name(v)} = {self.name(v.args[0])}.reshape({v.shape})")
 
     def py(self, n, compiled_uses):
         fname = self.bind(n.attrs["fn"], "py")
