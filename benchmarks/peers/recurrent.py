@@ -5,8 +5,6 @@
 subclass says which recurrent layers (`_rnn`). keras.py builds its Keras LSTM / GRU peers on
 them.
 """
-import numpy as np
-
 from benchmarks.peers import register, torch_device
 from benchmarks.peers._cells import jax_tf1_stack, tf1_cells, torch_tf1_stack
 from benchmarks.peers._tf1 import TorchAdam, jax_adam
