@@ -8,7 +8,6 @@ import hashlib
 import os
 import struct
 import tempfile
-import urllib.request
 import zlib
 
 import numpy as np
@@ -199,6 +198,7 @@ def _fetch(urls, dest, md5, timeout=60):
     Bytes go to a temporary file beside `dest`, renamed into place only once verified, so a
     failure leaves nothing behind. DataError listing every failure when no URL works.
     """
+    import urllib.request     # here, not at import: http, ssl and email cost ~15 ms to load
     errors = []
     for url in urls:
         fd, tmp = tempfile.mkstemp(prefix=".part-", dir=os.path.dirname(dest) or ".")
