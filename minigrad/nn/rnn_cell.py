@@ -418,86 +418,6 @@ class MultiRNNCell(RNNCell):
         return x, tuple(finals)
 
 
-class DropoutWrapper(RNNCell):
-    """Dropout on the cell's inputs, outputs and new state (x * (1/keep) * (u >= 1 - keep),
-    as tf.nn.dropout); the LSTM memory c is never dropped (TF's default state filter).
-    Seeded from `seed` (numpy's stream, not TF's: parity copies weights, not masks)."""
-
-    def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
-                 variational_recurrent=False, input_size=None, dtype=None, seed=None,
-                 dropout_state_filter_visitor=None):
-        super().__init__(name=f"dropout_wrapper_{cell.name}")
-        if variational_recurrent:
-            raise NotImplementedError("DropoutWrapper: variational_recurrent is not supported")
-        self.cell = cell
-        self._keep = {}
-        for what, p in (("input", input_keep_prob), ("output", output_keep_prob),
-                        ("state", state_keep_prob)):
-            # NOTE: TF keeps a Python-float probability as a float32 tensor (0.7 becomes
-            # 0.699999988), in float64 models too
-            p = float(p.numpy()) if isinstance(p, Tensor) else float(np.float32(p))
-            if not 0.0 < p <= 1.0:
-                raise ValueError(f"DropoutWrapper: {what}_keep_prob must be in (0, 1], got {p}")
-            self._keep[what] = p
-        self._rng = np.random.default_rng(seed) if seed is not None else None
-
-    @property
-    def state_size(self):
-        return self.cell.state_size
-
-    @property
-    def output_size(self):
-        return self.cell.output_size
-
-    def zero_state(self, batch_size, dtype):
-        return self.cell.zero_state(batch_size, dtype)
-
-    @property
-    def weights(self):
-        return self.cell.weights
-
-    @property
-    def trainable_weights(self):
-        return self.cell.trainable_weights
-
-    def build_for(self, shape, dtype):
-        self.cell.build_for(shape, dtype)
-        self.built = True
-
-    def check_state(self, state, batch, what="initial_state"):
-        return self.cell.check_state(state, batch, what)
-
-    def fusable(self):
-        """With every keep probability 1 the wrapper is the bare cell (fused if that is)."""
-        return all(p == 1.0 for p in self._keep.values()) and self.cell.fusable()
-
-    def fused_run(self, x, state, seq_len, batch_major):
-        return self.cell.fused_run(x, state, seq_len, batch_major)
-
-    def _dropout(self, x, keep):
-        rng = self._rng or generator()
-        mask = (rng.uniform(size=tuple(x.shape)) >= 1.0 - keep).astype(x.dtype.np)
-        return x * (1.0 / keep) * mask
-
-    def call(self, inputs, state):
-        keep = self._keep
-        if keep["input"] < 1:
-            inputs = self._dropout(inputs, keep["input"])
-        output, new_state = self.cell.call(inputs, state)
-        if keep["state"] < 1:
-            new_state = self._drop_state(new_state, keep["state"])
-        if keep["output"] < 1:
-            output = self._dropout(output, keep["output"])
-        return output, new_state
-
-    def _drop_state(self, s, keep):
-        if isinstance(s, LSTMStateTuple):
-            return LSTMStateTuple(s.c, self._dropout(s.h, keep))
-        if isinstance(s, (tuple, list)):
-            return type(s)(self._drop_state(v, keep) for v in s)
-        return self._dropout(s, keep)
-
-
 # --- wrappers that add math around a cell --------------------------------------------------------
 # TF 1.x's contrib.rnn EmbeddingWrapper, InputProjectionWrapper and OutputProjectionWrapper
 # (tensorflow/contrib/rnn/python/ops/core_rnn_cell.py) are cells of their own: their weights
@@ -561,6 +481,63 @@ class _CellWrapper(RNNCell):
             self.dtype = self.dtype or as_dtype(dtype)
             self.build(depth, self.dtype)
             self.built = True
+
+
+class DropoutWrapper(_CellWrapper):
+    """Dropout on the cell's inputs, outputs and new state (x * (1/keep) * (u >= 1 - keep),
+    as tf.nn.dropout); the LSTM memory c is never dropped (TF's default state filter).
+    Seeded from `seed` (numpy's stream, not TF's: parity copies weights, not masks)."""
+
+    def __init__(self, cell, input_keep_prob=1.0, output_keep_prob=1.0, state_keep_prob=1.0,
+                 variational_recurrent=False, input_size=None, dtype=None, seed=None,
+                 dropout_state_filter_visitor=None):
+        super().__init__(cell, name=f"dropout_wrapper_{getattr(cell, 'name', '')}")
+        if variational_recurrent:
+            raise NotImplementedError("DropoutWrapper: variational_recurrent is not supported")
+        self._keep = {}
+        for what, p in (("input", input_keep_prob), ("output", output_keep_prob),
+                        ("state", state_keep_prob)):
+            # NOTE: TF keeps a Python-float probability as a float32 tensor (0.7 becomes
+            # 0.699999988), in float64 models too
+            p = float(p.numpy()) if isinstance(p, Tensor) else float(np.float32(p))
+            if not 0.0 < p <= 1.0:
+                raise ValueError(f"DropoutWrapper: {what}_keep_prob must be in (0, 1], got {p}")
+            self._keep[what] = p
+        self._rng = np.random.default_rng(seed) if seed is not None else None
+
+    def build_for(self, shape, dtype):
+        self.cell.build_for(shape, dtype)
+        self.built = True
+
+    def fusable(self):
+        """With every keep probability 1 the wrapper is the bare cell (fused if that is)."""
+        return all(p == 1.0 for p in self._keep.values()) and self.cell.fusable()
+
+    def fused_run(self, x, state, seq_len, batch_major):
+        return self.cell.fused_run(x, state, seq_len, batch_major)
+
+    def _dropout(self, x, keep):
+        rng = self._rng or generator()
+        mask = (rng.uniform(size=tuple(x.shape)) >= 1.0 - keep).astype(x.dtype.np)
+        return x * (1.0 / keep) * mask
+
+    def call(self, inputs, state):
+        keep = self._keep
+        if keep["input"] < 1:
+            inputs = self._dropout(inputs, keep["input"])
+        output, new_state = self.cell.call(inputs, state)
+        if keep["state"] < 1:
+            new_state = self._drop_state(new_state, keep["state"])
+        if keep["output"] < 1:
+            output = self._dropout(output, keep["output"])
+        return output, new_state
+
+    def _drop_state(self, s, keep):
+        if isinstance(s, LSTMStateTuple):
+            return LSTMStateTuple(s.c, self._dropout(s.h, keep))
+        if isinstance(s, (tuple, list)):
+            return type(s)(self._drop_state(v, keep) for v in s)
+        return self._dropout(s, keep)
 
 
 def _linear_weights(layer, depth, units, dtype):
