@@ -288,6 +288,27 @@ def test_tf_gradients_stop_gradient_grad_ys_and_unconnected(dtype):
         np.testing.assert_allclose(g, w, rtol=1e-6 if dtype == "float32" else 1e-12)
 
 
+def through_integers(tf, dtype):
+    f = getattr(tf, dtype)
+    x = tf.placeholder(f, [2, 3])
+    rounded = tf.cast(tf.cast(x * 10.0, tf.int32), f)          # a path through integers
+    picked = tf.one_hot(tf.argmax(x, 1), 3, dtype=f)            # through argmax's indices
+    mixed = tf.reduce_sum(rounded * x) + tf.reduce_sum(picked)
+    none = tf.gradients([tf.reduce_sum(rounded), tf.reduce_sum(picked)], x)
+    g = tf.gradients(mixed, x)
+    value = np.array([[0.1, 0.5, 0.3], [0.9, 0.2, 0.4]], dtype)
+    with tf.Session() as sess:
+        return none, sess.run(g, {x: value})
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tf_gradients_is_none_through_integer_paths(dtype):
+    (wn, want), (gn, got) = both(through_integers, dtype)
+    assert wn == gn == [None]
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+    np.testing.assert_array_equal(got[0], np.array([[1, 5, 3], [9, 2, 4]], dtype))
+
+
 def _leaves(x):
     if isinstance(x, (list, tuple)):
         return [leaf for item in x for leaf in _leaves(item)]

@@ -127,7 +127,11 @@ def _gradients_body(ys, xs, grad_ys):
 
 
 def _reachable_from(ys):
-    """Ids of every Tensor and Variable the ys depend on (through inputs and implicit reads)."""
+    """Ids of every Tensor and Variable the ys depend on through a path a gradient can take:
+    inputs and implicit reads, but not through a stop_gradient nor through a tensor of a dtype
+    that carries no gradient (integers, bools): TF backpropagates floating (and complex, which
+    minigrad has not) tensors only (gradients_util._IsBackpropagatable), and Cast's gradient
+    from an integer is None."""
     seen, stack = {}, [y.op for y in ys]
     found = {id(y) for y in ys}
     while stack:
@@ -139,7 +143,8 @@ def _reachable_from(ys):
             continue
         for t in list(op.inputs) + list(op.reads):
             found.add(id(t))
-            stack.append(t.op)
+            if t.dtype.is_floating:
+                stack.append(t.op)
     return found
 
 
