@@ -17,8 +17,9 @@ def _keras_layer(case, weights):
 class TorchKerasRNN(TorchRows):
     """nn.LSTM / nn.GRU with the Keras layer's weights (_cells.torch_keras_rnn: Keras LSTM's
     gate order is torch's; the GRU's z, r, h blocks go to torch's r, z, n, reset_after as
-    torch computes), last output -> dense 10, F.cross_entropy, TorchAdam(epsilon=1e-7)."""
-    epsilon = KERAS_EPSILON
+    torch computes), last output -> dense 10, F.cross_entropy, TorchAdam(epsilon=1e-7,
+    form="keras")."""
+    adam_form, epsilon = "keras", KERAS_EPSILON
 
     def _rnn(self, case, weights, dtype):
         return torch_keras_rnn(case.kind, *_keras_layer(case, weights), dtype)
@@ -27,8 +28,8 @@ class TorchKerasRNN(TorchRows):
 @register("jax", "keras_lstm", "keras_gru")
 class JaxKerasRNN(JaxRows):
     """The Keras layer as lax.scan over the rows (_cells.jax_keras_rnn), one jitted step with
-    jax_adam(epsilon=1e-7)."""
-    epsilon = KERAS_EPSILON
+    jax_adam(epsilon=1e-7, form="keras")."""
+    adam_form, epsilon = "keras", KERAS_EPSILON
 
     def _rnn(self, case, weights):
         def run(p, x):

@@ -17,9 +17,10 @@ TIME_MAJOR = ("rnn_mnist_time_major", "rnn_mnist_time_major_stacked")
 
 class TorchRows(Trainer):
     """Rows [batch, 28, 28] -> `_rnn` -> last output -> dense 10 -> F.cross_entropy (mean),
-    TorchAdam (TF's Adam, `epsilon`); `time_major` feeds the module [28, batch, 28]."""
+    TorchAdam (TF's Adam: `adam_form`, `epsilon`); `time_major` feeds the module [28, batch,
+    28]."""
     time_major = False
-    epsilon = 1e-8
+    adam_form, epsilon = "tf1", 1e-8
 
     def _rnn(self, case, weights, dtype):
         """(torch RNN module, its trainable tensors)."""
@@ -32,7 +33,8 @@ class TorchRows(Trainer):
         self.rnn, params = self._rnn(case, weights, dtype)
         self.dense = [torch.tensor(weights[n], device=self.device, requires_grad=True)
                       for n in ("dense/kernel", "dense/bias")]
-        self.opt = TorchAdam(params + self.dense, case.learning_rate, epsilon=self.epsilon)
+        self.opt = TorchAdam(params + self.dense, case.learning_rate, epsilon=self.epsilon,
+                             form=self.adam_form)
 
     def step(self, i):
         x, y = (self.torch.tensor(a, device=self.device) for a in self.data.batch(i))
@@ -49,9 +51,9 @@ class TorchRows(Trainer):
 
 class JaxRows(Trainer):
     """The same classifier as one jitted step: value_and_grad of the cost, then jax_adam
-    (TF's Adam, `epsilon`)."""
+    (TF's Adam: `adam_form`, `epsilon`)."""
     time_major = False
-    epsilon = 1e-8
+    adam_form, epsilon = "tf1", 1e-8
 
     def _rnn(self, case, weights):
         """(arrays, run): the recurrent layers' weights, and `run(arrays, x)` -> (outputs,
@@ -65,7 +67,7 @@ class JaxRows(Trainer):
         arrays, run = self._rnn(case, weights)
         self.p = [jnp.asarray(a) for a in arrays + [weights["dense/kernel"],
                                                     weights["dense/bias"]]]
-        init, update = jax_adam(case.learning_rate, epsilon=self.epsilon)
+        init, update = jax_adam(case.learning_rate, epsilon=self.epsilon, form=self.adam_form)
         self.state = init(self.p)
         time_major = self.time_major
 
