@@ -5,74 +5,15 @@
     stock_lstm          BasicLSTMCell(10), fully_connected 1 on the last output, sum of squares
     rnn_basics          every cell of lab 12-0 fitted to fixed targets
 
-All of them train with TF1's AdamOptimizer, whose hyperparameters TF1 holds as float32 tensors
-and whose beta powers are float32 variables (`TorchTF1Adam`, `jax_tf1_adam` below).
+All of them train with TF1's AdamOptimizer (_tf1's form "tf1").
 """
 import numpy as np
 
 from benchmarks.peers import register, torch_device
 from benchmarks.peers._cells import _lstm_cell, jax_tf1_stack, tf1_cells, torch_tf1_stack
-from benchmarks.peers._tf1 import TorchAdam
+from benchmarks.peers._tf1 import TorchAdam, jax_adam
 from parity.cases.rnn_basics import ARANGE, HELLO
 from parity.harness import Trainer
-
-
-def _f32(x):
-    """A python float as TF1 holds it: a float32 scalar (cast to the variable's dtype later)."""
-    return float(np.float32(x))
-
-
-class TorchTF1Adam(TorchAdam):
-    """torch.optim.Adam stepping exactly as TF1's AdamOptimizer in either dtype: lr, betas and
-    epsilon rounded to float32, and alpha = lr sqrt(1 - b2p) / (1 - b1p) from beta powers kept
-    as float32 products (tensorflow/python/training/adam.py: beta1_power = beta1_power * beta1
-    in float32). torch computes its bias corrections from betas ** t in float64; the step's lr
-    and eps are set so that its update is TF's `alpha * m / (sqrt(v) + epsilon)`.
-    NOTE: _tf1.TorchAdam keeps the float64 hyperparameters: Adam(1e-3) then steps 4.7e-8
-    relatively larger than TF1's float32(1e-3) does, and beta2 = 0.999 is not TF1's float32
-    0.99900001; on text_cnn its float64 losses part from TF1's by 3e-8 at step 1 and 2e-6 at
-    step 3, past the peers' check (rtol 1e-7)."""
-
-    def __init__(self, params, lr, beta1=0.9, beta2=0.999, epsilon=1e-8):
-        lr, beta1, beta2, epsilon = (_f32(a) for a in (lr, beta1, beta2, epsilon))
-        super().__init__(params, lr, beta1, beta2, epsilon)
-        self.lr, self.beta1 = lr, beta1
-        self.powers = np.ones(2, np.float32)
-
-    def step(self):
-        self.t += 1
-        self.powers *= np.array([self.beta1, self.beta2], np.float32)
-        b1p, b2p = (float(p) for p in self.powers)
-        alpha = self.lr * np.sqrt(1.0 - b2p) / (1.0 - b1p)
-        correction1, correction2 = 1.0 - self.beta1 ** self.t, 1.0 - self.beta2 ** self.t
-        group = self.opt.param_groups[0]
-        group["lr"] = alpha * correction1 / np.sqrt(correction2)
-        group["eps"] = self.epsilon / np.sqrt(correction2)
-        self.opt.step()
-
-
-def jax_tf1_adam(lr, beta1=0.9, beta2=0.999, epsilon=1e-8):
-    """TF1's AdamOptimizer as (init, update) for inside a jitted step, as `_tf1.jax_adam`:
-    float32 hyperparameters and float32 beta powers (see TorchTF1Adam), and the ApplyAdam
-    kernel's forms m += (g - m)(1 - beta1), v += (g g - v)(1 - beta2),
-    var -= m alpha / (sqrt(v) + epsilon)."""
-    import jax.numpy as jnp
-    lr, beta1, beta2, epsilon = (_f32(a) for a in (lr, beta1, beta2, epsilon))
-
-    def init(params):
-        return ([jnp.zeros_like(p) for p in params], [jnp.zeros_like(p) for p in params],
-                jnp.ones(2, jnp.float32))
-
-    def update(params, grads, state):
-        m, v, powers = state
-        powers = powers * jnp.array([beta1, beta2], jnp.float32)
-        b1p, b2p = powers.astype(params[0].dtype)
-        alpha = lr * jnp.sqrt(1 - b2p) / (1 - b1p)
-        m = [mi + (g - mi) * (1 - beta1) for mi, g in zip(m, grads)]
-        v = [vi + (g * g - vi) * (1 - beta2) for vi, g in zip(v, grads)]
-        params = [p - mi * alpha / (jnp.sqrt(vi) + epsilon) for p, mi, vi in zip(params, m, v)]
-        return params, (m, v, powers)
-    return init, update
 
 
 def lecture_option(case, name):
@@ -112,7 +53,7 @@ class TorchChars(Trainer):
         self.rnn, params = torch_tf1_stack("lstm", tf1_cells(weights), dtype)
         self.fc = [torch.tensor(weights[n], device=self.dev, requires_grad=True)
                    for n in ("fully_connected/weights", "fully_connected/biases")]
-        self.opt = TorchTF1Adam(params + self.fc, lecture_option(case, "learning_rate"))
+        self.opt = TorchAdam(params + self.fc, lecture_option(case, "learning_rate"))
 
     def step(self, i):
         out, _ = self.rnn(self.x)
@@ -127,7 +68,7 @@ class TorchChars(Trainer):
 @register("jax", "hihello", "char_seq", "char_stacked")
 class JaxChars(Trainer):
     """The same model as one jitted step: _cells.jax_tf1_stack (lax.scan), the dense layer,
-    sequence_loss as the lecture's sum / (batch * time + 1e-12), jax_tf1_adam(0.1)."""
+    sequence_loss as the lecture's sum / (batch * time + 1e-12), jax_adam(0.1)."""
 
     def __init__(self, case, weights, data, dtype):
         import jax
@@ -139,7 +80,7 @@ class JaxChars(Trainer):
         self.p = [jnp.asarray(a) for cell in tf1_cells(weights) for a in cell]
         self.p += [jnp.asarray(weights[n])
                    for n in ("fully_connected/weights", "fully_connected/biases")]
-        init, update = jax_tf1_adam(lecture_option(case, "learning_rate"))
+        init, update = jax_adam(lecture_option(case, "learning_rate"))
         self.state = init(self.p)
 
         def loss(p, x, y):
@@ -172,7 +113,7 @@ class TorchStock(Trainer):
         self.rnn, params = torch_tf1_stack("lstm", tf1_cells(weights), dtype)
         self.fc = [torch.tensor(weights[n], device=self.dev, requires_grad=True)
                    for n in ("fully_connected/weights", "fully_connected/biases")]
-        self.opt = TorchTF1Adam(params + self.fc, lecture_option(case, "learning_rate"))
+        self.opt = TorchAdam(params + self.fc, lecture_option(case, "learning_rate"))
 
     def step(self, i):
         out, _ = self.rnn(self.x)
@@ -187,7 +128,7 @@ class TorchStock(Trainer):
 @register("jax", "stock_lstm")
 class JaxStock(Trainer):
     """The same model as one jitted step: _cells.jax_tf1_stack, the last output's dense 1, the
-    sum of squares, jax_tf1_adam(0.01)."""
+    sum of squares, jax_adam(0.01)."""
 
     def __init__(self, case, weights, data, dtype):
         import jax
@@ -196,7 +137,7 @@ class JaxStock(Trainer):
         (kernel, bias), = tf1_cells(weights)
         self.p = [jnp.asarray(a) for a in (kernel, bias, weights["fully_connected/weights"],
                                            weights["fully_connected/biases"])]
-        init, update = jax_tf1_adam(lecture_option(case, "learning_rate"))
+        init, update = jax_adam(lecture_option(case, "learning_rate"))
         self.state = init(self.p)
 
         def loss(p, x, y):
@@ -313,7 +254,7 @@ class TorchRnnBasics(Trainer):
         with torch.no_grad():
             shapes = [tuple(v.shape) for v in self.fitted()]
         self.targets = [torch.as_tensor(t, device=dev) for t in _fitted_targets(shapes, dtype)]
-        self.opt = TorchTF1Adam(params, 0.01)
+        self.opt = TorchAdam(params, 0.01)
 
     def fitted(self):
         """The lecture's `show`, its leaves in order (an LSTM state is (c, h))."""
@@ -397,7 +338,7 @@ def _jax_gru(x, gates_kernel, gates_bias, candidate_kernel, candidate_bias):
 class JaxRnnBasics(Trainer):
     """TorchRnnBasics's step as one jitted step: _cells.jax_tf1_stack for the cells run whole,
     a masked lax.scan for sequence_length, reverse_sequence around the backward cell, TF1's
-    GRUCell as a lax.scan, jax_tf1_adam(0.01)."""
+    GRUCell as a lax.scan, jax_adam(0.01)."""
 
     def __init__(self, case, weights, data, dtype):
         import jax
@@ -433,7 +374,7 @@ class JaxRnnBasics(Trainer):
         shapes = [v.shape for v in jax.eval_shape(fitted, self.p)]
         targets = [jnp.asarray(t) for t in _fitted_targets(shapes, dtype)]
         leaves, tree = jax.tree_util.tree_flatten(self.p)
-        init, update = jax_tf1_adam(0.01)
+        init, update = jax_adam(0.01)
         self.leaves, self.state = leaves, init(leaves)
 
         def cost(leaves):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from benchmarks.peers import register, torch_device
-from benchmarks.peers.sequences import TorchTF1Adam, jax_tf1_adam
+from benchmarks.peers._tf1 import TorchAdam, jax_adam
 from parity.harness import Trainer
 
 
@@ -65,7 +65,7 @@ class TorchTextCNN(Trainer):
     channels (the lecture's conv2d of a [k, 128, 1, 128] kernel across the whole width of a
     one-channel [seq, 128] image is exactly this), relu, max over time; concat, F.dropout with
     the lecture's keep probability, dense 2, F.cross_entropy; TF1's Adam(1e-3, beta1=0.5) on
-    every weight (sequences.TorchTF1Adam). The embedding's gradient is dense here; TF1's Adam
+    every weight (_tf1.TorchAdam). The embedding's gradient is dense here; TF1's Adam
     on its sparse gradient still decays m and v and moves every row, so the update is the
     same."""
     check_options = {"dropout_keep_prob": 1.0}      # every mask keeps every unit: no randomness
@@ -83,7 +83,7 @@ class TorchTextCNN(Trainer):
         self.biases = [param(weights[f"conv-maxpool-{fs}/b"]) for fs in case.lecture.filter_sizes]
         self.w, self.b = param(weights["W"]), param(weights["output/b"])
         params = [self.emb, *self.convs, *self.biases, self.w, self.b]
-        self.opt = TorchTF1Adam(params, lr=1e-3, beta1=0.5)
+        self.opt = TorchAdam(params, lr=1e-3, beta1=0.5)
 
     def step(self, i):
         torch, F = self.torch, self.F
@@ -105,7 +105,7 @@ class JaxTextCNN(Trainer):
     """The same network as one jitted step: embedding by jnp.take, per filter size a 1-D
     lax.conv_general_dilated (NWC input, WIO kernel: the lecture's HWIO kernel without its
     width-1 input dimension), relu, max over time; dropout by jax.random.bernoulli with a key
-    carried from step to step; TF1's Adam(1e-3, beta1=0.5) (sequences.jax_tf1_adam)."""
+    carried from step to step; TF1's Adam(1e-3, beta1=0.5) (_tf1.jax_adam)."""
     check_options = TorchTextCNN.check_options
 
     def __init__(self, case, weights, data, dtype):
@@ -117,7 +117,7 @@ class JaxTextCNN(Trainer):
                   [jnp.asarray(weights[f"conv-maxpool-{k}/W"][:, :, 0, :]) for k in fs] +
                   [jnp.asarray(weights[f"conv-maxpool-{k}/b"]) for k in fs] +
                   [jnp.asarray(weights["W"]), jnp.asarray(weights["output/b"])])
-        init, update = jax_tf1_adam(1e-3, beta1=0.5)
+        init, update = jax_adam(1e-3, beta1=0.5)
         self.state, self.key = init(self.p), jax.random.PRNGKey(0)
         keep, n = _keep_prob(case), len(fs)
 
