@@ -3,7 +3,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from parity import jobs
 
@@ -17,6 +16,14 @@ sys.argv[0] = "parity"
 from parity.__main__ import main
 sys.exit(main(sys.argv[1:]))
 """
+
+
+def test_each_job_gets_its_share_of_the_cores_unless_the_caller_chose():
+    env = jobs.job_env(2, environ={"PATH": "/bin", "OPENBLAS_NUM_THREADS": "3"}, cores=8)
+    assert env["OMP_NUM_THREADS"] == env["NUMBA_NUM_THREADS"] == "4"
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["TF_NUM_INTEROP_THREADS"] == "4"
+    assert env["OPENBLAS_NUM_THREADS"] == "3" and env["PATH"] == "/bin"
+    assert jobs.job_env(3, environ={}, cores=2)["OMP_NUM_THREADS"] == "1"
 
 
 def test_job_count():
