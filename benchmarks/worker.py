@@ -56,10 +56,10 @@ def _import_engine(engine, threads):
 
 class ModelWorker:
     def __init__(self, spec):
+        t0 = time.perf_counter()        # imports: numpy and this harness's too, then the engine
         import numpy as np
         from benchmarks.models import MODES, build_trainer
         mode = MODES[spec["mode"]]
-        t0 = time.perf_counter()
         _import_engine(mode["engine"], spec["threads"])
         importlib.import_module(spec["module"])          # registers the case
         from parity.harness import CASES
