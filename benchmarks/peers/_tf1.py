@@ -21,8 +21,9 @@ import numpy as np
 FORMS = ("tf1", "keras")
 
 
-def _f32(x):
-    """A Python float as a float32 TF tensor holds it."""
+def f32(x):
+    """A Python float as a float32 TF tensor holds it: TF1's optimizers keep their learning
+    rate (and Adam its betas and epsilon) so, cast to the variable's dtype when they apply."""
     return float(np.float32(x))
 
 
@@ -49,9 +50,9 @@ class TorchAdam:
     def __init__(self, params, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, form="tf1"):
         import torch
         if form == "tf1":
-            beta1, beta2, epsilon = _f32(beta1), _f32(beta2), _f32(epsilon)
+            beta1, beta2, epsilon = f32(beta1), f32(beta2), f32(epsilon)
         self.opt = torch.optim.Adam(params, lr=lr, betas=(beta1, beta2), eps=epsilon)
-        self.lr, self.beta1, self.beta2, self.epsilon = _f32(lr), beta1, beta2, epsilon
+        self.lr, self.beta1, self.beta2, self.epsilon = f32(lr), beta1, beta2, epsilon
         self.powers = _Powers(form, beta1, beta2)
 
     def zero_grad(self):
@@ -74,9 +75,9 @@ def jax_adam(lr, beta1=0.9, beta2=0.999, epsilon=1e-8, form="tf1"):
     import jax.numpy as jnp
     if form not in FORMS:
         raise ValueError(f"Adam form {form!r}: one of {FORMS}")
-    lr, b1, b2 = _f32(lr), _f32(beta1), _f32(beta2)
+    lr, b1, b2 = f32(lr), f32(beta1), f32(beta2)
     c1, c2 = (1 - b1, 1 - b2) if form == "tf1" else (1 - beta1, 1 - beta2)
-    epsilon = _f32(epsilon) if form == "tf1" else epsilon
+    epsilon = f32(epsilon) if form == "tf1" else epsilon
 
     def init(params):
         zeros = [jnp.zeros_like(p) for p in params]

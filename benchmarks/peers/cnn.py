@@ -2,6 +2,7 @@
 import numpy as np
 
 from benchmarks.peers import register, torch_device
+from benchmarks.peers._tf1 import f32
 from parity.harness import Trainer
 
 
@@ -9,7 +10,8 @@ from parity.harness import Trainer
 class TorchCNN(Trainer):
     """conv5x5 SAME 1->8, relu, maxpool 2x2, conv5x5 8->16, relu, maxpool, dense 64 relu,
     dense 10, mean softmax cross-entropy; RMSProp written as TF1's (ms from ones, eps inside
-    the square root). NCHW inside, as torch computes convolutions."""
+    the square root, its scalars float32 as TF1 holds them). NCHW inside, as torch computes
+    convolutions."""
 
     def __init__(self, case, weights, data, dtype):
         import torch
@@ -21,7 +23,7 @@ class TorchCNN(Trainer):
                   t(hwio(weights["conv2/W"])), t(weights["conv2/b"]), t(weights["fc1/W"]),
                   t(weights["fc1/b"]), t(weights["fc2/W"]), t(weights["fc2/b"])]
         self.ms = [torch.ones_like(p) for p in self.p]
-        self.lr, self.decay, self.eps = case.learning_rate, 0.9, 1e-10
+        self.lr, self.decay, self.eps = f32(case.learning_rate), f32(0.9), f32(1e-10)
 
     def step(self, i):
         torch, F = self.torch, self.F
@@ -55,7 +57,7 @@ class JaxCNN(Trainer):
         names = [f"{s}/{k}" for s in ("conv1", "conv2", "fc1", "fc2") for k in "Wb"]
         self.p = [jnp.asarray(weights[n]) for n in names]
         self.ms = [jnp.ones_like(p) for p in self.p]
-        lr, decay, eps = case.learning_rate, 0.9, 1e-10
+        lr, decay, eps = f32(case.learning_rate), f32(0.9), f32(1e-10)
         dn = ("NHWC", "HWIO", "NHWC")
 
         def pool(h):

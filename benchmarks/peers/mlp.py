@@ -2,15 +2,17 @@
 import numpy as np
 
 from benchmarks.peers import register, torch_device
+from benchmarks.peers._tf1 import f32
 from parity.harness import Trainer
 
 
 @register("torch", "xor", "xor_wide")
 class TorchMLP(Trainer):
-    """h = sigmoid(h @ W + b) per layer; cross-entropy as the lecture; torch.optim.SGD."""
+    """h = sigmoid(h @ W + b) per layer; cross-entropy as the lecture; torch.optim.SGD at TF1's
+    float32 learning rate."""
 
     def __init__(self, case, weights, data, dtype):
-        layers, lr = case.layers, case.learning_rate
+        layers, lr = case.layers, f32(case.learning_rate)
         import torch
         self.torch = torch
         dev = torch_device()
@@ -35,7 +37,7 @@ class JaxMLP(Trainer):
     """The same network as one jitted step: value_and_grad, then p - lr * g."""
 
     def __init__(self, case, weights, data, dtype):
-        layers, lr = case.layers, case.learning_rate
+        layers, lr = case.layers, f32(case.learning_rate)
         import jax
         import jax.numpy as jnp
         self.x, self.y = (jnp.asarray(a) for a in data)
