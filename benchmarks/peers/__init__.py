@@ -8,8 +8,14 @@ model reports "not implemented for this model".
 
     mlp.py        the XOR lecture's sigmoid networks
     cnn.py        the MNIST CNN
-    recurrent.py  the MNIST-rows RNN / LSTM stacks
-    _tf1.py       TensorFlow's update rules (Adam's epsilon hat) in torch and JAX
+    recurrent.py  the MNIST-rows RNN / LSTM stacks (dynamic, static, time-major)
+    keras.py      the Keras LSTM / GRU on MNIST rows
+    sequences.py  the character lectures, the stock LSTM, the RNN basics
+    text.py       MNIST softmax regression, the text CNN
+    _cells.py     TF1's and Keras's cells as torch modules (TF weights mapped in) and JAX scans
+    _tf1.py       TensorFlow's update rules (TF1's and Keras's Adam, float32 scalars) in torch
+                  and JAX
+tests/test_peers.py holds every peer to minigrad's float64 losses, 1e-12 relative.
 """
 import importlib
 import os
