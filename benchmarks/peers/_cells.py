@@ -127,7 +127,7 @@ def _scan(cell, xw, init, time_major):
     return (ys if time_major else jnp.swapaxes(ys, 0, 1)), carry
 
 
-def _lstm_cell(u, order, forget_bias):
+def lstm_cell(u, order, forget_bias):
     """The LSTM step on the input half `xw_t` (x @ W + b); `order` names the gate blocks."""
     import jax
     import jax.numpy as jnp
@@ -168,7 +168,7 @@ def jax_tf1_stack(kind, cells, x, forget_bias=1.0, time_major=False):
         xw = x @ kernel[:n_in] + bias
         h0 = _zeros(xw, units, time_major)
         if kind == "lstm":
-            cell, init = _lstm_cell(kernel[n_in:], "ijfo", forget_bias), (h0, h0)
+            cell, init = lstm_cell(kernel[n_in:], "ijfo", forget_bias), (h0, h0)
         else:
             cell, init = _rnn_cell(kernel[n_in:]), h0
         x, state = _scan(cell, xw, init, time_major)
@@ -185,7 +185,7 @@ def jax_keras_rnn(kind, kernel, recurrent_kernel, bias, x, time_major=False):
     if kind == "lstm":
         xw = x @ kernel + bias
         h0 = _zeros(xw, units, time_major)
-        return _scan(_lstm_cell(recurrent_kernel, "ifjo", 0.0), xw, (h0, h0), time_major)
+        return _scan(lstm_cell(recurrent_kernel, "ifjo", 0.0), xw, (h0, h0), time_major)
     xw = x @ kernel + bias[0]
 
     def cell(h, xw_t):

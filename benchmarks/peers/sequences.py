@@ -10,7 +10,7 @@ All of them train with TF1's AdamOptimizer (_tf1's form "tf1").
 import numpy as np
 
 from benchmarks.peers import register, torch_device
-from benchmarks.peers._cells import _lstm_cell, jax_tf1_stack, tf1_cells, torch_tf1_stack
+from benchmarks.peers._cells import jax_tf1_stack, lstm_cell, tf1_cells, torch_tf1_stack
 from benchmarks.peers._tf1 import TorchAdam, jax_adam
 from parity.cases.rnn_basics import ARANGE, HELLO
 from parity.harness import Trainer
@@ -289,7 +289,7 @@ def _jax_lstm_lengths(kernel, bias, x, lengths, forget_bias=1.0):
     units = kernel.shape[0] - n_in
     xw = jnp.swapaxes(x @ kernel[:n_in] + bias, 0, 1)
     live = np.arange(time)[:, None, None] < np.asarray(lengths)[None, :, None]
-    cell = _lstm_cell(kernel[n_in:], "ijfo", forget_bias)
+    cell = lstm_cell(kernel[n_in:], "ijfo", forget_bias)
 
     def masked(carry, inputs):
         xw_t, live_t = inputs
