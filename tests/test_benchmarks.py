@@ -167,7 +167,7 @@ FIXED["models"][-1]["minigrad_mode"] = None          # as models._record: no min
 # numpy row timed between the conv rows (100; the matmul benchmark's 200 is not used).
 T1 = "ahead of the best peer, or at most 1.3x with the bound measured"
 FLAG = "; flagged, judged against the peers that ran (no {})"
-WARM = "first step under 1 s from launch, warm numba cache"
+WARM = "first step under 1 s from launch, warm caches"
 MEM = "peak memory no higher than the lowest peer's"
 R5 = "at most 0.8x of the best peer"
 EXPECTED_ROWS = [    # id, target, subject, status, numbers
