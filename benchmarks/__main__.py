@@ -124,7 +124,9 @@ def main(argv=None):
         result["micro"] = run_micro(sel, opts, log)
     if args.startup or args.report:
         log("start-up:")
-        result["startup"] = startup.run(models, opts.dtype, opts.threads, opts.quick, log)
+        best = {r["model"]: r.get("minigrad_mode") for r in result["models"]}
+        result["startup"] = startup.run(models, opts.dtype, opts.threads, opts.quick, log,
+                                        best_modes={k: v for k, v in best.items() if v})
     result["machine"]["load_at_end"] = load_average()
     result["targets"] = report.targets(result)
     print()
