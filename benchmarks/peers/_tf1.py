@@ -97,3 +97,15 @@ def jax_adam(lr, beta1=0.9, beta2=0.999, epsilon=1e-8, form="tf1"):
         params = [p - mi * alpha / (jnp.sqrt(vi) + epsilon) for p, mi, vi in zip(params, m, v)]
         return params, (m, v, p32, t)
     return init, update
+
+
+def jax_step(loss, update):
+    """One jitted training step `(params, state, *batch) -> (params, state, loss)`: the loss
+    and its gradient by value_and_grad, then `update` (jax_adam's)."""
+    import jax
+
+    def step(params, state, *batch):
+        value, grads = jax.value_and_grad(loss)(params, *batch)
+        params, state = update(params, grads, state)
+        return params, state, value
+    return jax.jit(step)

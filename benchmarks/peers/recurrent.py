@@ -7,7 +7,7 @@ them.
 """
 from benchmarks.peers import register, torch_device
 from benchmarks.peers._cells import jax_tf1_stack, tf1_cells, torch_tf1_stack
-from benchmarks.peers._tf1 import TorchAdam, jax_adam
+from benchmarks.peers._tf1 import TorchAdam, jax_adam, jax_step
 from parity.harness import Trainer
 
 BATCH_MAJOR = ("rnn_mnist", "rnn_mnist_stacked", "rnn_mnist_static", "rnn_mnist_static_stacked",
@@ -78,11 +78,7 @@ class JaxRows(Trainer):
             logits = (out[-1] if time_major else out[:, -1]) @ p[-2] + p[-1]
             return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), y[:, None], 1))
 
-        def step(p, state, x, y):
-            value, g = jax.value_and_grad(cost)(p, x, y)
-            p, state = update(p, g, state)
-            return p, state, value
-        self._step = jax.jit(step)
+        self._step = jax_step(cost, update)
 
     def step(self, i):
         self.p, self.state, value = self._step(self.p, self.state, *self.data.batch(i))

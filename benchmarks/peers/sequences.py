@@ -11,7 +11,7 @@ import numpy as np
 
 from benchmarks.peers import register, torch_device
 from benchmarks.peers._cells import jax_tf1_stack, lstm_cell, tf1_cells, torch_tf1_stack
-from benchmarks.peers._tf1 import TorchAdam, jax_adam
+from benchmarks.peers._tf1 import TorchAdam, jax_adam, jax_step
 from parity.cases.rnn_basics import ARANGE, HELLO
 from parity.harness import Trainer
 
@@ -88,11 +88,7 @@ class JaxChars(Trainer):
             logp = jax.nn.log_softmax(out.reshape(-1, hidden) @ p[-2] + p[-1])
             return -jnp.sum(jnp.take_along_axis(logp, y, 1)) / denominator
 
-        def step(p, state, x, y):
-            value, g = jax.value_and_grad(loss)(p, x, y)
-            p, state = update(p, g, state)
-            return p, state, value
-        self._step = jax.jit(step)
+        self._step = jax_step(loss, update)
 
     def step(self, i):
         self.p, self.state, value = self._step(self.p, self.state, self.x, self.y)
@@ -131,7 +127,6 @@ class JaxStock(Trainer):
     sum of squares, jax_adam(0.01)."""
 
     def __init__(self, case, weights, data, dtype):
-        import jax
         import jax.numpy as jnp
         self.x, self.y = jnp.asarray(data.trainX), jnp.asarray(data.trainY)
         (kernel, bias), = tf1_cells(weights)
@@ -144,11 +139,7 @@ class JaxStock(Trainer):
             out, _ = jax_tf1_stack("lstm", [(p[0], p[1])], x)
             return jnp.sum(jnp.square(out[:, -1] @ p[2] + p[3] - y))
 
-        def step(p, state, x, y):
-            value, g = jax.value_and_grad(loss)(p, x, y)
-            p, state = update(p, g, state)
-            return p, state, value
-        self._step = jax.jit(step)
+        self._step = jax_step(loss, update)
 
     def step(self, i):
         self.p, self.state, value = self._step(self.p, self.state, self.x, self.y)
