@@ -77,7 +77,7 @@ def write_report(results, out_dir, command):
     ok = sum(r.passed for r in results)
     extras = [f"- {r.case} {r.dtype}: minigrad {r.mg_extra}, TensorFlow {r.tf_extra}"
               for r in results if r.mg_extra or r.tf_extra]
-    text = [f"# Parity: minigrad against TensorFlow", "",
+    text = ["# Parity: minigrad against TensorFlow", "",
             f"Produced by `{command}`.", "",
             f"Machine: {platform.processor() or platform.machine()}, Python "
             f"{platform.python_version()}, numpy {np.__version__}, TensorFlow {tf.__version__}.",

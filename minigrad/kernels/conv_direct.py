@@ -231,7 +231,7 @@ def _backward_filter(xp, gy2, gw2, geom, b_lo, b_hi):
     n, hp, wp, c = xp.shape
     o8 = gw2.shape[1]
     off = _tap_offsets(kh, kw, c, dh, dw, wp)
-    nk, npix = off.shape[0], oh * ow
+    nk = off.shape[0]
     xf, gf, wf = xp.reshape(-1), gy2.reshape(-1), gw2.reshape(-1)
     wf[:] = 0
     zero = _zero8(wf)
