@@ -35,8 +35,28 @@ def _char_sizes(weights):
 
 
 # ---- the character LSTMs ------------------------------------------------------------------------
+class _TorchLstmFc(Trainer):
+    """The TF1 LSTM cells as one nn.LSTM (_cells), fully_connected's weights, TF1's Adam at the
+    lecture's rate; a subclass sets self.x and gives `loss(outputs)`, then calls `_build`."""
+
+    def _build(self, case, weights, dtype):
+        torch = self.torch
+        self.rnn, params = torch_tf1_stack("lstm", tf1_cells(weights), dtype)
+        self.fc = [torch.tensor(weights[n], device=self.dev, requires_grad=True)
+                   for n in ("fully_connected/weights", "fully_connected/biases")]
+        self.opt = TorchAdam(params + self.fc, lecture_option(case, "learning_rate"))
+
+    def step(self, i):
+        out, _ = self.rnn(self.x)
+        loss = self.loss(out)
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.item()
+
+
 @register("torch", "hihello", "char_seq", "char_stacked")
-class TorchChars(Trainer):
+class TorchChars(_TorchLstmFc):
     """nn.LSTM (one layer or the MultiRNNCell's two) holding the TF1 cells (_cells), from zero
     states; addmm with fully_connected's weights on every output; the lecture's sequence_loss
     (weights of ones): F.cross_entropy summed / (batch * time + 1e-12); TF1's Adam(0.1). The
@@ -50,19 +70,11 @@ class TorchChars(Trainer):
         self.x = torch.as_tensor(x, device=self.dev)
         self.y = torch.as_tensor(y.reshape(-1).astype(np.int64), device=self.dev)
         self.hidden, self.denominator = hidden, y.size + 1e-12
-        self.rnn, params = torch_tf1_stack("lstm", tf1_cells(weights), dtype)
-        self.fc = [torch.tensor(weights[n], device=self.dev, requires_grad=True)
-                   for n in ("fully_connected/weights", "fully_connected/biases")]
-        self.opt = TorchAdam(params + self.fc, lecture_option(case, "learning_rate"))
+        self._build(case, weights, dtype)
 
-    def step(self, i):
-        out, _ = self.rnn(self.x)
+    def loss(self, out):
         logits = self.torch.addmm(self.fc[1], out.reshape(-1, self.hidden), self.fc[0])
-        loss = self.F.cross_entropy(logits, self.y, reduction="sum") / self.denominator
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return self.F.cross_entropy(logits, self.y, reduction="sum") / self.denominator
 
 
 @register("jax", "hihello", "char_seq", "char_stacked")
@@ -97,7 +109,7 @@ class JaxChars(Trainer):
 
 # ---- the stock LSTM -----------------------------------------------------------------------------
 @register("torch", "stock_lstm")
-class TorchStock(Trainer):
+class TorchStock(_TorchLstmFc):
     """nn.LSTM(5 -> 10) holding the TF1 cell, its last output -> addmm with fully_connected's
     [10, 1] -> the lecture's sum of squared errors (F.mse_loss, reduction "sum") on the whole
     training split; TF1's Adam(0.01)."""
@@ -106,19 +118,11 @@ class TorchStock(Trainer):
         import torch
         self.torch, self.F, self.dev = torch, torch.nn.functional, torch_device()
         self.x, self.y = (torch.as_tensor(a, device=self.dev) for a in (data.trainX, data.trainY))
-        self.rnn, params = torch_tf1_stack("lstm", tf1_cells(weights), dtype)
-        self.fc = [torch.tensor(weights[n], device=self.dev, requires_grad=True)
-                   for n in ("fully_connected/weights", "fully_connected/biases")]
-        self.opt = TorchAdam(params + self.fc, lecture_option(case, "learning_rate"))
+        self._build(case, weights, dtype)
 
-    def step(self, i):
-        out, _ = self.rnn(self.x)
+    def loss(self, out):
         prediction = self.torch.addmm(self.fc[1], out[:, -1], self.fc[0])
-        loss = self.F.mse_loss(prediction, self.y, reduction="sum")
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        return loss.item()
+        return self.F.mse_loss(prediction, self.y, reduction="sum")
 
 
 @register("jax", "stock_lstm")
