@@ -19,6 +19,7 @@ import numpy as np
 
 from minigrad.core.tensor import Variable
 from minigrad.jit.ir import Unsupported
+from minigrad.kernels.blas import matmul as _matmul
 from minigrad.kernels.rowwise import sum_rows
 from minigrad.ops import array, elementwise as ew, linalg, nn, reduce, shape as shape_ops
 from minigrad.train import (AdamOptimizer, GradientDescentOptimizer, MomentumOptimizer,
@@ -230,8 +231,8 @@ def matmul(b, x, y, ta, tb, label="MatMul"):
         return b.matmul(x, y, ta, tb)
 
     def blas(a, w):
-        return (np.matmul(np.swapaxes(a, -1, -2) if ta else a,
-                          np.swapaxes(w, -1, -2) if tb else w),)
+        return (_matmul(np.swapaxes(a, -1, -2) if ta else a,
+                        np.swapaxes(w, -1, -2) if tb else w),)
     return b.py(blas, [x, y], [((m, n), x.dtype)], "numpy",
                 f"{label} {m}x{k} @ {k}x{n}: numpy's BLAS between compiled segments")[0]
 

@@ -10,7 +10,7 @@ import sys
 
 # Kernel modules that `import minigrad` itself loads: plain numpy, so importing them must not
 # install the cache guard, which imports numba.
-_NUMBA_FREE = frozenset({"_cache", "rowwise"})
+_NUMBA_FREE = frozenset({"_cache", "rowwise", "blas"})
 
 
 class KernelCacheWarning(RuntimeWarning):

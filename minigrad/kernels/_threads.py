@@ -12,6 +12,8 @@ import threading
 
 import numba
 
+from minigrad.kernels.blas import pool_started
+
 _THREADS = [None]
 _pool = []
 _pool_lock = threading.Lock()
@@ -83,6 +85,7 @@ def run(fn, n):
             from concurrent.futures import ThreadPoolExecutor
             _pool.append(ThreadPoolExecutor(max(1, threads() - 1),
                                             thread_name_prefix="minigrad-conv"))
+    pool_started()              # small BLAS products now go to one thread (kernels.blas)
     chunks = _Chunks(fn, n)
     for _ in range(helpers):
         _pool[0].submit(chunks.work)

@@ -2,6 +2,7 @@
 import numpy as np
 
 from minigrad.core import Op, apply, register
+from minigrad.kernels.blas import matmul as _matmul
 from minigrad.ops._convert import broadcast_shape, pair
 
 
@@ -17,7 +18,7 @@ class MatMul(Op):
     def forward(self, x0, x1):
         a = _t(x0) if self.transpose_a else x0
         b = _t(x1) if self.transpose_b else x1
-        return np.matmul(a, b)
+        return _matmul(a, b)
 
     def backward(self, gy):
         x0, x1 = self.xs
@@ -25,14 +26,14 @@ class MatMul(Op):
         gx0 = gx1 = None
         if self.needs[0]:
             if ta:
-                gx0 = np.matmul(x1, _t(gy)) if not tb else np.matmul(_t(x1), _t(gy))
+                gx0 = _matmul(x1, _t(gy)) if not tb else _matmul(_t(x1), _t(gy))
             else:
-                gx0 = np.matmul(gy, _t(x1)) if not tb else np.matmul(gy, x1)
+                gx0 = _matmul(gy, _t(x1)) if not tb else _matmul(gy, x1)
         if self.needs[1]:
             if tb:
-                gx1 = np.matmul(_t(gy), x0) if not ta else np.matmul(_t(gy), _t(x0))
+                gx1 = _matmul(_t(gy), x0) if not ta else _matmul(_t(gy), _t(x0))
             else:
-                gx1 = np.matmul(_t(x0), gy) if not ta else np.matmul(x0, gy)
+                gx1 = _matmul(_t(x0), gy) if not ta else _matmul(x0, gy)
         return gx0, gx1
 
 
