@@ -253,6 +253,66 @@ def test_unsupported_op_falls_back_between_compiled_segments():
     assert len(segments) >= 2
 
 
+def cnn_model(dtype, pool=(2, 2), extra_use=False, seed=5):
+    """conv -> bias_add -> relu -> max_pool, twice as in the lecture CNN; extra_use: the first
+    conv's output also enters the loss (so it cannot be fused away)."""
+    rng = np.random.default_rng(seed)
+    k1 = mg.Variable((rng.standard_normal((3, 3, 1, 8)) * 0.5).astype(dtype))
+    b1 = mg.Variable((rng.standard_normal(8) * 0.1).astype(dtype))
+    k2 = mg.Variable((rng.standard_normal((3, 3, 8, 4)) * 0.3).astype(dtype))
+    b2 = mg.Variable((rng.standard_normal(4) * 0.1).astype(dtype))
+    params = [k1, b1, k2, b2]
+    opt = train.GradientDescentOptimizer(0.1)
+    ksize, strides = pool
+
+    def step(x):
+        with mg.GradientTape() as tape:
+            c1 = mg.nn.conv2d(x, k1, strides=1, padding="SAME")
+            h = mg.nn.max_pool2d(mg.nn.relu(mg.nn.bias_add(c1, b1)), ksize, strides, "VALID")
+            h = mg.nn.relu(mg.nn.bias_add(mg.nn.conv2d(h, k2, strides=1, padding="SAME"), b2))
+            h = mg.nn.max_pool2d(h, 2, 2, "VALID")
+            loss = mg.reduce_mean(mg.square(h - 0.5))
+            if extra_use:
+                loss = loss + 0.01 * mg.reduce_mean(c1)
+        grads = tape.gradient(loss, params)
+        opt.apply_gradients(zip(grads, params))
+        return loss
+    return step, params
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("form", ["lecture", "overlapping_pool", "conv_output_used_twice"])
+def test_conv_bias_relu_and_pool_relu_gradient_fuse_with_the_same_numbers(dtype, form):
+    """minigrad.jit.fusion: Conv2D -> BiasAdd -> Relu becomes one kernel call, and Relu's
+    gradient joins MaxPool's when windows do not overlap; the compiled step gives what the
+    per-op replay gives (bitwise in float64: the fused kernels are bitwise their ops)."""
+    x = np.random.default_rng(6).standard_normal((6, 12, 12, 1)).astype(dtype)
+    pool = ((3, 3), (2, 2)) if form == "overlapping_pool" else ((2, 2), (2, 2))
+    runs = []
+    for compiled in (False, True):
+        step, params = cnn_model(dtype, pool, extra_use=form == "conv_output_used_twice")
+        fn = mg.function(step, jit_compile=compiled)
+        costs = np.array([fn(x).numpy() for _ in range(5)])
+        runs.append((costs, [p.numpy() for p in params], fn))
+    (c0, p0, _), (c1, p1, fn) = runs
+    close = close64 if dtype == "float64" else close32
+    close(c1, c0)
+    for a, b in zip(p1, p0):
+        close(a, b)
+    text = fn.explain()
+    fused = [line.split(": into ")[0].split("fused")[1].strip()
+             for line in text.splitlines() if line.strip().startswith("fused")]
+    second = ["BiasAdd 'BiasAdd_1'", "Relu 'Relu_1'", "Relu 'Relu_1' gradient"]
+    if form == "lecture":
+        assert fused == ["BiasAdd 'BiasAdd'", "Relu 'Relu'"] + second[:2] + \
+            ["Relu 'Relu_1' gradient", "Relu 'Relu' gradient"], text
+    elif form == "overlapping_pool":     # the first pool's windows overlap: its gradient stays
+        assert fused == ["BiasAdd 'BiasAdd'", "Relu 'Relu'"] + second, text
+    else:      # the first conv's output has a second use: its bias and ReLU stay loops
+        assert fused == second + ["Relu 'Relu' gradient"], text
+    assert "into the kernel call of Conv2D 'Conv2D_1'" in text
+
+
 def test_large_matmul_blas_and_updates_in_order():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((64, 300))

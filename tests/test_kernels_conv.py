@@ -619,3 +619,59 @@ def test_max_pool_results_do_not_depend_on_the_thread_count():
     for run in runs[1:]:
         for a, b in zip(runs[0], run):
             assert np.array_equal(a, b)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fused epilogues (minigrad.jit.fusion): the same bits as the ops they replace
+
+def _with_specials(x):
+    """x with NaN, +-0 and +-inf in some entries: the cases where max and * 0 differ."""
+    x = x.copy()
+    flat = x.reshape(-1)
+    flat[::97], flat[1::97], flat[2::97] = np.nan, -0.0, 0.0
+    flat[3::389], flat[4::389] = np.inf, -np.inf
+    return x
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer", LECTURE_LAYERS + [
+    ((3, 9, 9, 2), (3, 3, 2, 5), (1, 1), (1, 1), ((1, 1), (1, 1))),      # o not a multiple of 8
+    ((2, 7, 8, 9), (2, 3, 9, 12), (2, 1), (1, 2), ((0, 1), (1, 1)))], ids=lambda c: "x".join(
+        map(str, c[1])))
+def test_conv_bias_relu_epilogue_is_bitwise_its_composite_twin(layer, dtype, method):
+    """conv2d_forward(bias=b, relu=True) == np.maximum(BiasAdd's x + b, 0) on the plain
+    forward, bit for bit, NaN and signed zeros included."""
+    from minigrad.kernels.rowwise import add_row_vector
+    xs, ws, s, d, pads = layer
+    rng = np.random.default_rng(41)
+    x, w = _with_specials(_data(rng, xs, dtype)), _data(rng, ws, dtype)
+    b = _data(rng, ws[3:], dtype)
+    b[0] = -0.0
+    plain, _ = conv.conv2d_forward(x, w, s, d, pads, method=method)
+    want = np.maximum(add_row_vector(plain, b), 0)
+    got, _ = conv.conv2d_forward(x, w, s, d, pads, method=method, bias=b, relu=True)
+    assert got.dtype == want.dtype and np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+    only_bias, _ = conv.conv2d_forward(x, w, s, d, pads, method=method, bias=b)
+    assert np.array_equal(only_bias, add_row_vector(plain, b), equal_nan=True)
+    only_relu, _ = conv.conv2d_forward(x, w, s, d, pads, method=method, relu=True)
+    assert np.array_equal(only_relu, np.maximum(plain, 0), equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", [c for c in POOL_CASES if all(
+    st >= k for st, k in zip(c[4], c[3]))], ids=_case_id)
+def test_max_pool_backward_through_a_relu_is_bitwise_its_composite_twin(case, dtype):
+    """max_pool_backward(relu_of=y) == Relu's gradient gx * (x > 0) of the plain pool gradient
+    when windows do not overlap (where minigrad.jit fuses them), with ties, NaN, zeros, inf."""
+    n, h, w, k, s, pads = case
+    rng = np.random.default_rng(hash(case) % 2**32)
+    c = int(rng.integers(1, 5))
+    x = np.maximum(_with_specials(rng.integers(-2, 3, (n, h, w, c)).astype(dtype)), 0)
+    y, am = pool.max_pool_forward(x, k, s, pads)
+    gy = _with_specials(_data(rng, y.shape, dtype))
+    want = pool.max_pool_backward(gy, am, x.shape) * (x > 0)
+    got = pool.max_pool_backward(gy, am, x.shape, relu_of=y)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))

@@ -93,6 +93,7 @@ class Module:
         self.consts = {}          # (dtype str, value repr) -> name
         self.kernels = set()      # minigrad.kernels.optim functions called
         self.segments = []
+        self.idle = {}            # index -> a segment of driver-side views only (no function)
 
     def const(self, value, dtype):
         dtype = np.dtype(dtype)
@@ -404,7 +405,8 @@ class SegmentWriter:
             return self.store_ew(v) if kind == "ew" else self.store_matmul1(v)
         getattr(self, "node_" + kind)(v)
         if v.attrs.get("export"):
-            if kind == "view" and not v.attrs["copy"] and v.args[0].attrs.get("export"):
+            if kind == "view" and not v.attrs["copy"] and (
+                    v.args[0].attrs.get("export") or v.args[0].kind == "ext"):
                 self.seg.aliases.append(v)      # no copy: the driver reshapes the base
             else:
                 self.export_copy(v)
@@ -677,5 +679,10 @@ def write_module(order, nseg, scalar_base):
         seg = Segment(s, f"segment_{s}")
         writer = SegmentWriter(module, seg, nodes, scalar_base)
         writer.write(nodes, host)
-        module.segments.append(seg)
+        alias_ids = {v.id for v in seg.aliases}
+        if not seg.outs and all(n.kind == "prelude" or n.id in alias_ids or
+                                (n.kind == "ew" and not n.mat) for n in nodes):
+            module.idle[s] = seg        # only views the driver makes: nothing to call
+        else:
+            module.segments.append(seg)
     return module

@@ -24,7 +24,7 @@ from minigrad.core import backward
 from minigrad.core.function import (_EffectStep, _ForwardStep, _GradientStep, _NumericsStep)
 from minigrad.core.nest import flatten, pack_like
 from minigrad.core.tensor import Tensor
-from minigrad.jit import codegen
+from minigrad.jit import codegen, fusion
 from minigrad.jit.ir import Builder, JitWarning, Unsupported  # noqa: F401 (JitWarning: re-export)
 from minigrad.jit.lowering import BACKWARD, FORWARD, describe_effect, lower_effect, sum_leading
 
@@ -166,6 +166,8 @@ class _Lowering:
             return tuple(vals[o] for o in _outs)
         xs = [self.val(i) for i in ins]
         res = self.b.py(run, xs, [self.avals[o] for o in outs], "fallback", label)
+        if isinstance(step, _ForwardStep):     # minigrad.jit.fusion may replace its call
+            self.b.nodes[-1].attrs.update(op=step.op, role="forward", step=step)
         self.units.append(_Unit(label, "fallback", why))
         return res
 
@@ -301,6 +303,7 @@ class _Lowering:
             return tuple(g[i] for i in _after)
         ins = [grads[o] for o in outs] + [grads[i] for i in before]
         res = self.b.py(run, ins, [specs[i] for i in after], "fallback", label)
+        self.b.nodes[-1].attrs.update(op=op, role="gradient", first=not before)
         for i, v in zip(after, res):
             grads[i] = v
         self.units.append(_Unit(label, "fallback", why))
@@ -386,6 +389,8 @@ class _Driver:
                               else call)
             if group and group[0].seg in segs:
                 self.segment(segs[group[0].seg], functions[group[0].seg])
+            elif group and group[0].seg in module.idle:
+                self.aliases(module.idle[group[0].seg])
             group = []
             if n is not None:
                 self.py(n, compiled_uses)
@@ -441,6 +446,9 @@ class _Driver:
         if seg.uses_scalars:
             args.append("_sc")
         self.emit(f"{self.bind(fn, 'seg')}({', '.join(args)})")
+        self.aliases(seg)
+
+    def aliases(self, seg):
         for v in seg.aliases:       # a view of a value the driver holds (see codegen.node)
             self.emit(f"{self.name(v)} = {self.name(v.args[0])}.reshape({v.shape})")
 
@@ -552,7 +560,11 @@ def compile_plan(plan, name, arrays, quiet=False):
         _warn(f"{name}{sig}: not compiled: {e}")
         return UncompiledPlan(plan, name, sig, str(e))
     units = lowering.units
-    if not any(u.where == "compiled" for u in units):
+    into = fusion.fuse(lowering.b.nodes, roots)
+    for u in units:
+        if u.where == "compiled" and u.label in into:
+            u.where, u.detail = "fused", f"into the kernel call of {into[u.label]}"
+    if not any(u.where in ("compiled", "fused") for u in units):
         why = ("the step has no ops" if not units else
                "none of its ops can be compiled (see explain())")
         if not quiet:

@@ -311,8 +311,12 @@ def _build(x, key, m, k, store):
 
 
 def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0)), reuse=None,
-                   method=None):
+                   method=None, bias=None, relu=False):
     """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o].
+
+    bias [o], relu: y + bias, then max(., 0), as BiasAdd and Relu would compute them on y
+    (the same bits); the direct kernels do both as they store each sum (minigrad.jit fuses
+    Conv2D -> BiasAdd -> Relu into this call), the im2col path after its product.
 
     Returns (y, patches): patches (a Patches) lets conv2d_backward_filter skip the im2col (or,
     for the direct kernels, the padding of x).
@@ -332,7 +336,7 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
         xp = _direct().pad_input(x, pads, store)
         cols = xp.view()
         cols.flags.writeable = False
-        y = _direct().forward(xp, w, strides, dilations, (oh, ow))
+        y = _direct().forward(xp, w, strides, dilations, (oh, ow), bias, relu)
         return y, Patches(key, store, cols)
     m, k = x.shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2]
     fits = reuse is not None and reuse.store.size == m * k and reuse.store.dtype == x.dtype
@@ -341,6 +345,10 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
     cols.flags.writeable = False
     y = np.empty((x.shape[0], oh, ow, w.shape[3]), x.dtype)
     np.matmul(cols, w.reshape(-1, w.shape[3]), out=y.reshape(-1, w.shape[3]))
+    if bias is not None:
+        np.add(y, bias, out=y)
+    if relu:
+        np.maximum(y, y.dtype.type(0), out=y)
     return y, Patches(key, store, cols)
 
 

@@ -169,11 +169,37 @@ def _pad(x, pt, pl, xp):
                 pf[d + t] = z
 
 
+@numba.njit(inline="always", **_JIT)
+def _epilogue(a, bias, ob, has_bias, relu):
+    """The tile's sums, plus the bias (bias[ob:ob+8]) and through a ReLU when asked: the
+    additions and np.maximum(v, 0) (NaN kept, max(-0., 0.) = 0.) that BiasAdd and Relu would
+    make on the stored sums."""
+    if has_bias:
+        a = _add8t(a, _ld8(bias, ob))
+    if relu:
+        z = bias.dtype.type(0)
+        a = (_relu(a[0], z), _relu(a[1], z), _relu(a[2], z), _relu(a[3], z),
+             _relu(a[4], z), _relu(a[5], z), _relu(a[6], z), _relu(a[7], z))
+    return a
+
+
+@numba.njit(inline="always", **_JIT)
+def _add8t(u, v):
+    return (u[0] + v[0], u[1] + v[1], u[2] + v[2], u[3] + v[3],
+            u[4] + v[4], u[5] + v[5], u[6] + v[6], u[7] + v[7])
+
+
+@numba.njit(inline="always", **_JIT)
+def _relu(v, z):
+    return z if v <= z else v        # np.maximum(v, 0): NaN stays, -0. gives 0.
+
+
 @numba.njit(**_JIT)
-def _forward(xp, w2, y2, geom, b_lo, b_hi):
+def _forward(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
     """y2[(b, oy, ox), o] = sum_k xp[window(b, oy, ox) + off[k]] * w[k, o] for the images
     [b_lo, b_hi); w2 [o8 / 8, kh*kw*c, 8] holds w in panels of 8 output channels (each tile
-    then reads one contiguous panel), y2 [n*oh*ow, o8], o8 a multiple of 8."""
+    then reads one contiguous panel), y2 [n*oh*ow, o8], o8 a multiple of 8. has_bias: bias
+    [o8] is added to each sum; relu: the result goes through max(., 0) (_epilogue)."""
     kh, kw, sh, sw, dh, dw, oh, ow = geom
     n, hp, wp, c = xp.shape
     o8 = w2.shape[0] * 8
@@ -220,6 +246,10 @@ def _forward(xp, w2, y2, geom, b_lo, b_hi):
                     _st8(yf, d + 6 * o8 + ob, a6)
                 if m > 7:
                     _st8(yf, d + 7 * o8 + ob, a7)
+        if has_bias or relu:        # the image's sums, still in cache
+            for r in range(b * npix * o8, (b + 1) * npix * o8, o8):
+                for ob in range(0, o8, 8):
+                    _st8(yf, r + ob, _epilogue(_ld8(yf, r + ob), bias, ob, has_bias, relu))
 
 
 @numba.njit(**_JIT)
@@ -437,8 +467,10 @@ def pad_input(x, pads, store):
     return xp
 
 
-def forward(xp, w, strides, dilations, out_hw):
-    """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow)."""
+def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False):
+    """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow); with
+    `bias` [o] added and through a ReLU when asked, in the same pass (the same bits as
+    BiasAdd and Relu applied to the result)."""
     oh, ow = out_hw
     n = xp.shape[0]
     kh, kw, c, o = w.shape
@@ -452,7 +484,12 @@ def forward(xp, w, strides, dilations, out_hw):
     geom = _geom(w.shape, strides, dilations, oh, ow)
     flops = 2.0 * y.size * k
     parts = chunks(n, flops)
-    run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i]), len(parts))
+    b8 = np.zeros(o8, xp.dtype)
+    if bias is not None:
+        b8[:o] = bias
+    has_bias, relu = bias is not None, bool(relu)
+    run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i], b8, has_bias, relu),
+        len(parts))
     if o8 != o:
         y.reshape(-1, o)[...] = y2[:, :o]
     return y

@@ -97,10 +97,12 @@ def _max_pool_fwd(x, geom, y, argmax, ia, ib):
 
 
 @numba.njit(**_JIT)
-def _max_pool_bwd(gy, argmax, gx):
+def _max_pool_bwd(gy, argmax, gx, y, relu):
+    """relu: each cell's sum times (y > 0), y the pooled output (see max_pool_backward)."""
     n, oh, ow, c = gy.shape
     _, h, w, _ = gx.shape
-    gyf, af, gxf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1)
+    gyf, af, gxf, yf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1), y.reshape(-1)
+    one, zero = gxf.dtype.type(1), gxf.dtype.type(0)
     for b in range(n):
         gxf[b * h * w * c:(b + 1) * h * w * c] = 0
         for p in range(oh * ow):
@@ -108,7 +110,10 @@ def _max_pool_bwd(gy, argmax, gx):
             for t in range(c):
                 a = af[d + t]
                 if a >= 0:
-                    gxf[(b * h * w + a) * c + t] += gyf[d + t]
+                    i = (b * h * w + a) * c + t
+                    g = gxf[i] + gyf[d + t]
+                    # Relu's gradient on the sum, (0 + gy) * (x > 0): the same bits
+                    gxf[i] = g * (one if yf[d + t] > zero else zero) if relu else g
 
 
 @numba.njit(**_JIT)
@@ -181,13 +186,21 @@ def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     return y, argmax
 
 
-def max_pool_backward(gy, argmax, x_shape):
-    """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner."""
+def max_pool_backward(gy, argmax, x_shape, relu_of=None):
+    """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner.
+
+    relu_of: the pooled output y, when the pool's input came out of a ReLU: each winner's
+    gradient is multiplied by (y > 0), so gx is also that ReLU's input gradient (minigrad.jit
+    fuses Relu's gradient into MaxPool's this way, for windows that do not overlap). It is
+    Relu's gx * (x > 0) bit for bit there: a winner x is its window's y, the product is taken
+    on the cell's (0 + gy) as Relu takes it, and every other cell is 0 either way."""
     gx = np.empty(tuple(int(s) for s in x_shape), gy.dtype)
     gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax)
+    relu = relu_of is not None
+    y = np.ascontiguousarray(relu_of) if relu else gy
     parts = chunks(gx.shape[0], gx.size, _CHUNK_CELLS)
     run(lambda i: _max_pool_bwd(gy[slice(*parts[i])], argmax[slice(*parts[i])],
-                                gx[slice(*parts[i])]), len(parts))
+                                gx[slice(*parts[i])], y[slice(*parts[i])], relu), len(parts))
     return gx
 
 

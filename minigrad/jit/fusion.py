@@ -1,0 +1,135 @@
+"""Fusions of a lowered step: neighbouring ops done by one kernel call, as TensorFlow's
+grappler remapper fuses Conv2D + BiasAdd + Relu into _FusedConv2D.
+
+`fuse(nodes, roots, units)` rewrites the program (minigrad.jit.ir) after lowering and before
+code generation, where every op's values and their uses are known. Two patterns, from the
+lecture CNNs (conv -> bias -> relu -> max pool, and the gradient back through them):
+
+  forward   Conv2D (a Python step) -> BiasAdd -> Relu (compiled): the convolution's kernel adds
+            the bias and applies the ReLU as it stores each sum (kernels.conv.conv2d_forward's
+            bias and relu), and the elementwise loop over the whole activation is gone.
+  gradient  MaxPool's gradient (a Python step) -> Relu's gradient (compiled), the ReLU's output
+            being the pool's input: each window's gradient is multiplied by (pooled output > 0)
+            before it goes to the window's winner (kernels.pool.max_pool_backward's relu_of),
+            and Relu's gradient loop is gone. Only for windows that do not overlap (strides at
+            least the window), where each input cell gets at most one gradient.
+
+Each fusion gives the same bits as the ops it replaces: the kernels do the same additions,
+maxima and products in the same order (their tests hold them to their composite twins). A
+pattern applies only when the values it removes have no other use: not another op, not a
+gradient formula, not a result of the step.
+"""
+from minigrad.ops import conv as conv_ops
+
+
+def _uses(nodes, roots):
+    uses = {}
+    for n in nodes:
+        for a in n.args:
+            uses.setdefault(a.id, []).append(n)
+    for r in roots:
+        uses.setdefault(r.id, []).append(None)       # a result of the step
+    return uses
+
+
+def _only_use(uses, v, kind, op):
+    """The one node using v, when it is an elementwise `op`; else None."""
+    us = uses.get(v.id, [])
+    if len(us) == 1 and us[0] is not None and us[0].kind == kind and us[0].op == op:
+        return us[0]
+    return None
+
+
+def _is_zero(v):
+    return v.kind == "lit" and v.attrs["value"] == 0
+
+
+def _replace(nodes, roots, old, new):
+    for n in nodes:
+        if any(a is old for a in n.args):
+            n.args = tuple(new if a is old else a for a in n.args)
+    roots[:] = [new if r is old else r for r in roots]
+
+
+def _conv_bias_relu(node, bias_val):
+    """The fused call replacing Conv2D's Python step: it keeps what Conv2D's own forward
+    keeps for its gradient (its inputs and patches)."""
+    from minigrad.kernels.conv import conv2d_forward
+    op, detach = node.attrs["op"], node.attrs["step"].detach
+
+    def run(x, w, bias):
+        y, op.patches = conv2d_forward(x, w, op.strides, op.dilations, op.pads,
+                                       reuse=op.patches, bias=bias, relu=True)
+        if detach and y.base is not None:
+            y = y.copy()
+        op.xs, op.ys = (x, w), (y,)
+        return (y,)
+    node.attrs["fn"] = run
+    node.args = tuple(node.args) + (bias_val,)
+
+
+def _fuse_conv(nodes, roots, uses, fused):
+    for node in nodes:
+        if node.kind != "py" or node.attrs.get("role") != "forward" or \
+                type(node.attrs.get("op")) is not conv_ops.Conv2D or len(node.args) != 2:
+            continue
+        (c,) = node.attrs["outs"]
+        add = _only_use(uses, c, "ew", "add")
+        if add is None or add.args[0] is not c or add.shape != c.shape:
+            continue
+        bias = add.args[1]
+        if bias.ndim != 1 or bias.shape[0] != c.shape[-1] or bias.dtype != c.dtype:
+            continue
+        relu = _only_use(uses, add, "ew", "max")
+        if relu is None or relu.args[0] is not add or not _is_zero(relu.args[1]):
+            continue
+        _conv_bias_relu(node, bias)
+        _replace(nodes, roots, relu, c)
+        fused[add.unit] = fused[relu.unit] = node.attrs["label"]     # BiasAdd, Relu
+
+
+def _pool_relu_grad(node):
+    from minigrad.kernels.pool import max_pool_backward
+    op = node.attrs["op"]
+
+    def run(gy):
+        return (max_pool_backward(gy, op.argmax, op.xs[0].shape, relu_of=op.ys[0]),)
+    node.attrs["fn"] = run
+
+
+def _fuse_pool_grad(nodes, roots, uses, fused):
+    forwards = {id(n.attrs["op"]): n for n in nodes
+                if n.kind == "py" and n.attrs.get("role") == "forward"}
+    for node in nodes:
+        if node.kind != "py" or node.attrs.get("role") != "gradient" or \
+                type(node.attrs.get("op")) is not conv_ops.MaxPool or \
+                len(node.args) != 1 or not node.attrs.get("first"):
+            continue
+        op = node.attrs["op"]
+        if any(s < k for s, k in zip(op.strides, op.ksize)):
+            continue                                 # overlapping windows
+        fwd = forwards.get(id(op))
+        (g,) = node.attrs["outs"]
+        if fwd is None or g is None:
+            continue
+        x = fwd.args[0]                              # the pool's input
+        mul = _only_use(uses, g, "ew", "mul")
+        if mul is None or mul.args[0] is not g or mul.shape != g.shape:
+            continue
+        mask = mul.args[1]                           # cast(gt(relu output, 0))
+        if not (mask.kind == "ew" and mask.op == "cast" and mask.args[0].kind == "ew" and
+                mask.args[0].op == "gt" and mask.args[0].args[0] is x and
+                _is_zero(mask.args[0].args[1])):
+            continue
+        _pool_relu_grad(node)
+        _replace(nodes, roots, mul, g)
+        fused[mul.unit] = node.attrs["label"]                        # Relu's gradient
+
+
+def fuse(nodes, roots):
+    """Apply the fusions in place (nodes' arguments, roots). Returns {unit label: the label of
+    the Python step it was fused into}, for explain()."""
+    fused = {}
+    _fuse_conv(nodes, roots, _uses(nodes, roots), fused)
+    _fuse_pool_grad(nodes, roots, _uses(nodes, roots), fused)
+    return fused
