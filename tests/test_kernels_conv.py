@@ -480,7 +480,8 @@ def test_direct_kernels_are_compiled_with_the_slp_vectorizer():
     x, w = _data(rng, (20, 14, 14, 8), np.float32), _data(rng, (5, 5, 8, 16), np.float32)
     xp = conv_direct.pad_input(x, ((2, 2), (2, 2)), np.empty(20 * 18 * 18 * 8, np.float32))
     w2 = np.ascontiguousarray(w.reshape(200, 2, 8).transpose(1, 0, 2))
-    args = (xp, w2, np.empty((20 * 196, 16), np.float32), (5, 5, 1, 1, 1, 1, 14, 14), 0, 20)
+    args = (xp, w2, np.empty((20 * 196, 16), np.float32), (5, 5, 1, 1, 1, 1, 14, 14), 0, 20,
+            np.zeros(16, np.float32), False, False)
     plain = numba.njit(nogil=True, error_model="numpy", fastmath={"contract"})(
         conv_direct._forward.py_func)
     conv_direct._call(conv_direct._forward, *args)

@@ -247,9 +247,68 @@ def _forward(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
                 if m > 7:
                     _st8(yf, d + 7 * o8 + ob, a7)
         if has_bias or relu:        # the image's sums, still in cache
-            for r in range(b * npix * o8, (b + 1) * npix * o8, o8):
-                for ob in range(0, o8, 8):
-                    _st8(yf, r + ob, _epilogue(_ld8(yf, r + ob), bias, ob, has_bias, relu))
+            _image_epilogue(yf, b, npix, o8, bias, has_bias, relu)
+
+
+@numba.njit(inline="always", **_JIT)
+def _image_epilogue(yf, b, npix, o8, bias, has_bias, relu):
+    for r in range(b * npix * o8, (b + 1) * npix * o8, o8):
+        for ob in range(0, o8, 8):
+            _st8(yf, r + ob, _epilogue(_ld8(yf, r + ob), bias, ob, has_bias, relu))
+
+
+@numba.njit(**_JIT)
+def _forward16(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
+    """_forward with a tile of 4 pixels x 16 output channels (o8 a multiple of 16): each x
+    value loaded serves 16 channels, each filter panel 4 pixels, where the 8 x 8 tile loads
+    once per multiply-add (float32 conv2 of mnist_cnn: 1.19 against 1.43 ms). Every sum is
+    taken in the same order as _forward's: the same bits."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    o8 = w2.shape[0] * 8
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    nk, npix = off.shape[0], oh * ow
+    xf, wf, yf = xp.reshape(-1), w2.reshape(-1), y2.reshape(-1)
+    bases, qs = np.empty(8, np.int64), np.empty(8, np.int64)
+    zero = _zero8(yf)
+    for b in range(b_lo, b_hi):
+        oy = ox = 0
+        for q_lo in range(0, npix, 8):
+            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * hp * wp * c,
+                                 sh * wp * c, sw * c)
+            for half in range(0, min(8, npix - q_lo), 4):
+                p0, p1, p2, p3 = bases[half], bases[half + 1], bases[half + 2], bases[half + 3]
+                m = npix - q_lo - half
+                d = (b * npix + q_lo + half) * o8
+                for ob in range(0, o8, 16):
+                    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                    wb, wb2 = ob * nk, (ob + 8) * nk
+                    for k in range(nk):
+                        wv, wu = _ld8(wf, wb + k * 8), _ld8(wf, wb2 + k * 8)
+                        o = off[k]
+                        x0, x1 = xf[_U(p0 + o)], xf[_U(p1 + o)]
+                        x2, x3 = xf[_U(p2 + o)], xf[_U(p3 + o)]
+                        a0 = _fma8(a0, x0, wv)
+                        a1 = _fma8(a1, x0, wu)
+                        a2 = _fma8(a2, x1, wv)
+                        a3 = _fma8(a3, x1, wu)
+                        a4 = _fma8(a4, x2, wv)
+                        a5 = _fma8(a5, x2, wu)
+                        a6 = _fma8(a6, x3, wv)
+                        a7 = _fma8(a7, x3, wu)
+                    _st8(yf, d + ob, a0)
+                    _st8(yf, d + ob + 8, a1)
+                    if m > 1:
+                        _st8(yf, d + o8 + ob, a2)
+                        _st8(yf, d + o8 + ob + 8, a3)
+                    if m > 2:
+                        _st8(yf, d + 2 * o8 + ob, a4)
+                        _st8(yf, d + 2 * o8 + ob + 8, a5)
+                    if m > 3:
+                        _st8(yf, d + 3 * o8 + ob, a6)
+                        _st8(yf, d + 3 * o8 + ob + 8, a7)
+        if has_bias or relu:
+            _image_epilogue(yf, b, npix, o8, bias, has_bias, relu)
 
 
 @numba.njit(**_JIT)
@@ -306,6 +365,58 @@ def _backward_filter(xp, gy2, gw2, geom, b_lo, b_hi):
                     _add8(wf, d + 6 * o8, a6)
                 if m > 7:
                     _add8(wf, d + 7 * o8, a7)
+
+
+@numba.njit(**_JIT)
+def _backward_filter16(xp, gy2, gw2, geom, b_lo, b_hi):
+    """_backward_filter with a tile of 4 filter rows x 16 output channels (o8 a multiple of
+    16): fewer loads per multiply-add (mnist_cnn's conv2: 1.62 against 1.81 ms); the same
+    sums in the same order, so the same bits."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    o8 = gw2.shape[1]
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    nk = off.shape[0]
+    xf, gf, wf = xp.reshape(-1), gy2.reshape(-1), gw2.reshape(-1)
+    wf[:] = 0
+    zero = _zero8(wf)
+    img, row, col = hp * wp * c, sh * wp * c, sw * c
+    last = nk - 1
+    for b in range(b_lo, b_hi):
+        for k_lo in range(0, nk, 4):
+            r0, r1 = off[k_lo], off[min(k_lo + 1, last)]
+            r2, r3 = off[min(k_lo + 2, last)], off[min(k_lo + 3, last)]
+            m = nk - k_lo
+            for ob in range(0, o8, 16):
+                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                for oy in range(oh):
+                    s = b * img + oy * row
+                    g = ((b * oh + oy) * ow) * o8 + ob
+                    for ox in range(ow):
+                        gv, gu = _ld8(gf, g + ox * o8), _ld8(gf, g + ox * o8 + 8)
+                        p = s + ox * col
+                        x0, x1 = xf[_U(p + r0)], xf[_U(p + r1)]
+                        x2, x3 = xf[_U(p + r2)], xf[_U(p + r3)]
+                        a0 = _fma8(a0, x0, gv)
+                        a1 = _fma8(a1, x0, gu)
+                        a2 = _fma8(a2, x1, gv)
+                        a3 = _fma8(a3, x1, gu)
+                        a4 = _fma8(a4, x2, gv)
+                        a5 = _fma8(a5, x2, gu)
+                        a6 = _fma8(a6, x3, gv)
+                        a7 = _fma8(a7, x3, gu)
+                d = k_lo * o8 + ob
+                _add8(wf, d, a0)
+                _add8(wf, d + 8, a1)
+                if m > 1:
+                    _add8(wf, d + o8, a2)
+                    _add8(wf, d + o8 + 8, a3)
+                if m > 2:
+                    _add8(wf, d + 2 * o8, a4)
+                    _add8(wf, d + 2 * o8 + 8, a5)
+                if m > 3:
+                    _add8(wf, d + 3 * o8, a6)
+                    _add8(wf, d + 3 * o8 + 8, a7)
 
 
 @numba.njit(**_JIT)
@@ -488,8 +599,8 @@ def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False):
     if bias is not None:
         b8[:o] = bias
     has_bias, relu = bias is not None, bool(relu)
-    run(lambda i: _call(_forward, xp, w2, y2, geom, *parts[i], b8, has_bias, relu),
-        len(parts))
+    kernel = _forward16 if o8 % 16 == 0 else _forward
+    run(lambda i: _call(kernel, xp, w2, y2, geom, *parts[i], b8, has_bias, relu), len(parts))
     if o8 != o:
         y.reshape(-1, o)[...] = y2[:, :o]
     return y
@@ -506,12 +617,12 @@ def backward_filter(xp, gy, w_shape, strides, dilations):
     groups = _groups(n)
     partial = np.empty((len(groups), k, o8), xp.dtype)
     geom = _geom(w_shape, strides, dilations, oh, ow)
+    kernel = _backward_filter16 if o8 % 16 == 0 else _backward_filter
     if 2.0 * gy.size * k < CHUNK_FLOPS * len(groups):     # too little to hand out
         for g in range(len(groups)):
-            _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g])
+            _call(kernel, xp, gy2, partial[g], geom, *groups[g])
     else:
-        run(lambda g: _call(_backward_filter, xp, gy2, partial[g], geom, *groups[g]),
-             len(groups))
+        run(lambda g: _call(kernel, xp, gy2, partial[g], geom, *groups[g]), len(groups))
     gw = partial[0]
     for g in range(1, len(groups)):
         gw += partial[g]
