@@ -93,7 +93,8 @@ def _pool_relu_grad(node):
     op = node.attrs["op"]
 
     def run(gy):
-        return (max_pool_backward(gy, op.argmax, op.xs[0].shape, relu_of=op.ys[0]),)
+        return (max_pool_backward(gy, op.argmax, op.xs[0].shape, relu_of=op.ys[0],
+                                  window=(op.ksize, op.strides, op.pads)),)
     node.attrs["fn"] = run
 
 

@@ -4,10 +4,11 @@ Pads are explicit `((top, bottom), (left, right))` (see conv.conv_output_size fo
 "SAME" / "VALID"); padded cells never take part: they never win a max and are not counted in
 an average. Nothing here validates arguments: the op layer does.
 
-argmax encoding: int64, shape of y; argmax[b, oy, ox, c] = iy * W + ix, the flat (row-major)
-position inside image b, channel c, of the input that won the window; -1 when the window holds
-no input cell at all (possible only with explicit pads >= ksize; y is -inf there, and an
-average over no cells is 0).
+argmax encoding: int32 (int64 for images of 2^31 cells or more: the gradient reads it back
+from memory, so its size is traffic), shape of y; argmax[b, oy, ox, c] = iy * W + ix, the flat
+(row-major) position inside image b, channel c, of the input that won the window; -1 when the
+window holds no input cell at all (possible only with explicit pads >= ksize; y is -inf there,
+and an average over no cells is 0).
 
 Each image is pooled on its own in a fixed order, so float64 results are identical run to run;
 max pooling cuts the batch into chunks of images run on minigrad.kernels._threads' threads
@@ -24,7 +25,8 @@ _JIT = dict(cache=True, nogil=True, error_model="numpy")
 _U = np.uint64
 
 
-_CHUNK_CELLS = 65536        # input cells worth a chunk of images (~30 us of pooling)
+_CHUNK_CELLS = 1 << 18      # input cells worth a chunk of images (~80 us of pooling: waking
+                            # a pool thread takes ~40 us here)
 
 
 def _out_size(in_size, k, stride, before, after):
@@ -117,6 +119,30 @@ def _max_pool_bwd(gy, argmax, gx, y, relu):
 
 
 @numba.njit(**_JIT)
+def _max_pool_bwd_tiled(gy, argmax, gx, y, relu, kh, kw):
+    """_max_pool_bwd where the windows tile the input exactly (stride = window, no pads, no
+    cell left over): every cell is written once, its window's gradient or 0, with no zeroing
+    pass and no read-back; the same bits (0 + gy, times the mask)."""
+    n, oh, ow, c = gy.shape
+    _, h, w, _ = gx.shape
+    gyf, af, gxf, yf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1), y.reshape(-1)
+    one, zero = gxf.dtype.type(1), gxf.dtype.type(0)
+    for b in range(n):
+        for oy in range(oh):
+            for ox in range(ow):
+                d = _U(((b * oh + oy) * ow + ox) * c)
+                for iy in range(oy * kh, oy * kh + kh):
+                    for ix in range(ox * kw, ox * kw + kw):
+                        pos = iy * w + ix
+                        s = _U(((b * h + iy) * w + ix) * c)
+                        for t in range(_U(c)):
+                            g = zero + gyf[d + t]
+                            if relu:
+                                g = g * (one if yf[d + t] > zero else zero)
+                            gxf[s + t] = g if af[d + t] == pos else zero
+
+
+@numba.njit(**_JIT)
 def _avg_pool_fwd(x, geom, y):
     kh, kw, sh, sw, pt, pl = geom
     n, h, w, c = x.shape
@@ -177,8 +203,9 @@ def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     x = np.ascontiguousarray(x)
     geom, y_shape = _geometry(x.shape, ksize, strides, pads)
     y = np.empty(y_shape, x.dtype)
-    argmax = np.empty(y_shape, np.int64)
-    small = x.itemsize == 4 and x.shape[1] * x.shape[2] < 2 ** 31
+    fits = x.shape[1] * x.shape[2] < 2 ** 31      # positions within an image fit int32
+    argmax = np.empty(y_shape, np.int32 if fits else np.int64)
+    small = x.itemsize == 4 and fits
     parts = chunks(x.shape[0], x.size, _CHUNK_CELLS)
     scratch = np.empty((len(parts), 2, x.shape[3]), np.int32 if small else np.int64)
     run(lambda i: _max_pool_fwd(x[slice(*parts[i])], geom, y[slice(*parts[i])],
@@ -186,8 +213,11 @@ def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     return y, argmax
 
 
-def max_pool_backward(gy, argmax, x_shape, relu_of=None):
+def max_pool_backward(gy, argmax, x_shape, relu_of=None, window=None):
     """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner.
+
+    window: the forward's (ksize, strides, pads), when known: windows that tile the input
+    exactly take a one-pass kernel (every cell written once).
 
     relu_of: the pooled output y, when the pool's input came out of a ReLU: each winner's
     gradient is multiplied by (y > 0), so gx is also that ReLU's input gradient (minigrad.jit
@@ -199,6 +229,15 @@ def max_pool_backward(gy, argmax, x_shape, relu_of=None):
     relu = relu_of is not None
     y = np.ascontiguousarray(relu_of) if relu else gy
     parts = chunks(gx.shape[0], gx.size, _CHUNK_CELLS)
+    (_, oh, ow, _), (_, h, w, _) = gy.shape, gx.shape
+    kh, kw = (h // oh, w // ow) if oh and ow else (0, 0)
+    if kh and kw and oh * kh == h and ow * kw == w and window is not None and \
+            _geometry(gx.shape, *window)[0] == (kh, kw, kh, kw, 0, 0) and \
+            not any(window[2][0]) and not any(window[2][1]):
+        run(lambda i: _max_pool_bwd_tiled(gy[slice(*parts[i])], argmax[slice(*parts[i])],
+                                          gx[slice(*parts[i])], y[slice(*parts[i])], relu,
+                                          kh, kw), len(parts))
+        return gx
     run(lambda i: _max_pool_bwd(gy[slice(*parts[i])], argmax[slice(*parts[i])],
                                 gx[slice(*parts[i])], y[slice(*parts[i])], relu), len(parts))
     return gx

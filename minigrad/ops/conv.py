@@ -195,7 +195,8 @@ class MaxPool(Op):
         return y
 
     def backward(self, gy):
-        return (KP.max_pool_backward(gy, self.argmax, self.xs[0].shape),)
+        return (KP.max_pool_backward(gy, self.argmax, self.xs[0].shape,
+                                     window=(self.ksize, self.strides, self.pads)),)
 
     def release(self):
         super().release()
