@@ -302,15 +302,18 @@ def test_conv_bias_relu_and_pool_relu_gradient_fuse_with_the_same_numbers(dtype,
     text = fn.explain()
     fused = [line.split(": into ")[0].split("fused")[1].strip()
              for line in text.splitlines() if line.strip().startswith("fused")]
-    second = ["BiasAdd 'BiasAdd_1'", "Relu 'Relu_1'", "Relu 'Relu_1' gradient"]
+    second = ["BiasAdd 'BiasAdd_1'", "Relu 'Relu_1'", "MaxPool 'MaxPool_1'",
+              "Relu 'Relu_1' gradient"]
     if form == "lecture":
-        assert fused == ["BiasAdd 'BiasAdd'", "Relu 'Relu'"] + second[:2] + \
-            ["Relu 'Relu_1' gradient", "Relu 'Relu' gradient"], text
-    elif form == "overlapping_pool":     # the first pool's windows overlap: its gradient stays
+        assert fused == ["BiasAdd 'BiasAdd'", "Relu 'Relu'", "MaxPool 'MaxPool'"] + second + \
+            ["Relu 'Relu' gradient"], text
+    elif form == "overlapping_pool":
+        # the first pool's windows overlap: Relu's gradient stays a loop, which reads the
+        # ReLU's output, so the pool cannot take that output over either
         assert fused == ["BiasAdd 'BiasAdd'", "Relu 'Relu'"] + second, text
     else:      # the first conv's output has a second use: its bias and ReLU stay loops
         assert fused == second + ["Relu 'Relu' gradient"], text
-    assert "into the kernel call of Conv2D 'Conv2D_1'" in text
+    assert "MaxPool 'MaxPool_1': into the kernel call of Conv2D 'Conv2D_1'" in text
 
 
 def test_large_matmul_blas_and_updates_in_order():

@@ -525,7 +525,7 @@ def test_mnist_cnn_shapes_and_noncontiguous_inputs():
     assert y.shape == (3, 28, 28, 8) and y.dtype == np.float32
     assert_close(y, ref_conv(x.astype(np.float64), w, (1, 1), (1, 1), pads), np.float32)
     p, am = pool.max_pool_forward(y, (2, 2), (2, 2), ((0, 0), (0, 0)))
-    assert p.shape == (3, 14, 14, 8) and am.dtype == np.int64
+    assert p.shape == (3, 14, 14, 8) and am.dtype == np.int32      # small images: int32
 
 
 # ---------------------------------------------------------------------------------------------
@@ -684,3 +684,24 @@ def test_max_pool_backward_through_a_relu_is_bitwise_its_composite_twin(case, dt
     tiled = pool.max_pool_backward(gy, am, x.shape, window=(k, s, pads))
     assert np.array_equal(tiled, plain, equal_nan=True)
     assert np.array_equal(np.signbit(tiled), np.signbit(plain))
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_conv_then_max_pool_per_chunk_is_the_pool_of_the_whole_output(method, threads):
+    """conv2d_forward(then=images of max_pool_images) pools each chunk of images as it is
+    made: the same y, pooled values and argmax as max_pool_forward on the finished output."""
+    rng = np.random.default_rng(43)
+    x, w = _data(rng, (37, 14, 14, 8), np.float32), _data(rng, (5, 5, 8, 16), np.float32)
+    b = _data(rng, (16,), np.float32)
+    geo = ((1, 1), (1, 1), ((2, 2), (2, 2)))
+    try:
+        conv_direct.set_threads(threads)
+        pooled, argmax, images = pool.max_pool_images((37, 14, 14, 16), np.float32)
+        y, _ = conv.conv2d_forward(x, w, *geo, method=method, bias=b, relu=True, then=images)
+        want_y, _ = conv.conv2d_forward(x, w, *geo, method=method, bias=b, relu=True)
+        want, want_argmax = pool.max_pool_forward(want_y)
+    finally:
+        conv_direct.set_threads(None)
+    assert np.array_equal(y, want_y)
+    assert np.array_equal(pooled, want) and np.array_equal(argmax, want_argmax)

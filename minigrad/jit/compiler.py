@@ -562,7 +562,7 @@ def compile_plan(plan, name, arrays, quiet=False):
     units = lowering.units
     into = fusion.fuse(lowering.b.nodes, roots)
     for u in units:
-        if u.where == "compiled" and u.label in into:
+        if u.where in ("compiled", "fallback") and u.label in into:
             u.where, u.detail = "fused", f"into the kernel call of {into[u.label]}"
     if not any(u.where in ("compiled", "fused") for u in units):
         why = ("the step has no ops" if not units else

@@ -23,8 +23,21 @@ from minigrad.ops import conv as conv_ops
 
 
 def _uses(nodes, roots):
+    """value id -> the live nodes using it (None: a result of the step). Nodes an earlier
+    fusion left without a use are not live (code generation drops them too)."""
+    live, stack = set(), [n for n in nodes if n.kind in ("effect", "prelude", "py")] + \
+        list(roots)
+    while stack:
+        v = stack.pop()
+        if v.id not in live:
+            live.add(v.id)
+            stack.extend(v.args)
+            if v.kind == "prelude":
+                stack.extend(v.attrs["outs"])
     uses = {}
     for n in nodes:
+        if n.id not in live:
+            continue
         for a in n.args:
             uses.setdefault(a.id, []).append(n)
     for r in roots:
@@ -65,6 +78,7 @@ def _conv_bias_relu(node, bias_val):
         op.xs, op.ys = (x, w), (y,)
         return (y,)
     node.attrs["fn"] = run
+    node.attrs["fused"] = "bias_relu"
     node.args = tuple(node.args) + (bias_val,)
 
 
@@ -127,10 +141,52 @@ def _fuse_pool_grad(nodes, roots, uses, fused):
         fused[mul.unit] = node.attrs["label"]                        # Relu's gradient
 
 
+def _conv_pool(node, pool_node):
+    """Conv2D's fused call (bias, ReLU) that also max-pools each chunk of images as soon as
+    it is made, and keeps MaxPool's state for MaxPool's gradient."""
+    from minigrad.kernels.conv import conv2d_forward
+    from minigrad.kernels.pool import max_pool_images
+    op, pool = node.attrs["op"], pool_node.attrs["op"]
+    x_shape, dtype = tuple(node.attrs["outs"][0].shape), node.attrs["outs"][0].dtype
+
+    def run(x, w, bias):
+        pooled, argmax, images = max_pool_images(x_shape, dtype, pool.ksize, pool.strides,
+                                                 pool.pads)
+        y, op.patches = conv2d_forward(x, w, op.strides, op.dilations, op.pads,
+                                       reuse=op.patches, bias=bias, relu=True, then=images)
+        op.xs, op.ys = (x, w), (y,)
+        pool.xs, pool.ys, pool.argmax = (y,), (pooled,), argmax
+        return (pooled,)
+    node.attrs["fn"] = run      # new arrays, never views: nothing to copy for a detach
+
+
+def _fuse_pool(nodes, roots, uses, fused):
+    """A Conv2D already fused with its bias and ReLU whose output only a MaxPool reads: the
+    pool runs in the convolution's call, chunk by chunk (the activation is read from cache)."""
+    for node in nodes:
+        if node.kind != "py" or node.attrs.get("fused") != "bias_relu":
+            continue
+        (c,) = node.attrs["outs"]
+        us = uses.get(c.id, [])
+        if len(us) != 1 or us[0] is None or us[0].kind != "py" or \
+                us[0].attrs.get("role") != "forward" or \
+                type(us[0].attrs.get("op")) is not conv_ops.MaxPool or \
+                list(us[0].args) != [c] or len(us[0].attrs["outs"]) != 1:
+            continue
+        pool_node = us[0]
+        (p,) = pool_node.attrs["outs"]
+        _conv_pool(node, pool_node)
+        p.src = ("py", node.id, 0)
+        node.attrs["outs"] = [p]
+        nodes.remove(pool_node)
+        fused[pool_node.attrs["label"]] = node.attrs["label"]
+
+
 def fuse(nodes, roots):
     """Apply the fusions in place (nodes' arguments, roots). Returns {unit label: the label of
     the Python step it was fused into}, for explain()."""
     fused = {}
     _fuse_conv(nodes, roots, _uses(nodes, roots), fused)
     _fuse_pool_grad(nodes, roots, _uses(nodes, roots), fused)
+    _fuse_pool(nodes, roots, _uses(nodes, roots), fused)
     return fused

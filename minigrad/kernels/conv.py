@@ -311,12 +311,14 @@ def _build(x, key, m, k, store):
 
 
 def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0)), reuse=None,
-                   method=None, bias=None, relu=False):
+                   method=None, bias=None, relu=False, then=None):
     """y[b, oy, ox, o] = sum_ijc x[b, oy*sh - pt + i*dh, ox*sw - pl + j*dw, c] * w[i, j, c, o].
 
     bias [o], relu: y + bias, then max(., 0), as BiasAdd and Relu would compute them on y
     (the same bits); the direct kernels do both as they store each sum (minigrad.jit fuses
     Conv2D -> BiasAdd -> Relu into this call), the im2col path after its product.
+    then(y, lo, hi): run on the images [lo, hi) of y as soon as they are done (the direct
+    kernels: by the thread that made them, while in its cache; im2col: once, on all of y).
 
     Returns (y, patches): patches (a Patches) lets conv2d_backward_filter skip the im2col (or,
     for the direct kernels, the padding of x).
@@ -329,14 +331,17 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
     key, oh, ow = _key(x, w.shape, strides, dilations, pads, method)
     if method == "direct":
         if oh * ow * x.shape[0] == 0:
-            return np.zeros((x.shape[0], oh, ow, w.shape[3]), x.dtype), None
+            y = np.zeros((x.shape[0], oh, ow, w.shape[3]), x.dtype)
+            if then is not None:
+                then(y, 0, y.shape[0])
+            return y, None
         size = _direct().padded_size(x.shape, pads)
         fits = reuse is not None and reuse.store.size == size and reuse.store.dtype == x.dtype
         store = reuse.store if fits else np.empty(size, x.dtype)
         xp = _direct().pad_input(x, pads, store)
         cols = xp.view()
         cols.flags.writeable = False
-        y = _direct().forward(xp, w, strides, dilations, (oh, ow), bias, relu)
+        y = _direct().forward(xp, w, strides, dilations, (oh, ow), bias, relu, then)
         return y, Patches(key, store, cols)
     m, k = x.shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2]
     fits = reuse is not None and reuse.store.size == m * k and reuse.store.dtype == x.dtype
@@ -349,6 +354,8 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
         np.add(y, bias, out=y)
     if relu:
         np.maximum(y, y.dtype.type(0), out=y)
+    if then is not None:
+        then(y, 0, y.shape[0])
     return y, Patches(key, store, cols)
 
 

@@ -578,10 +578,11 @@ def pad_input(x, pads, store):
     return xp
 
 
-def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False):
+def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None):
     """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow); with
     `bias` [o] added and through a ReLU when asked, in the same pass (the same bits as
-    BiasAdd and Relu applied to the result)."""
+    BiasAdd and Relu applied to the result). then(y, lo, hi): called by the thread that
+    computed the images [lo, hi) of y, right after them (while they are in its cache)."""
     oh, ow = out_hw
     n = xp.shape[0]
     kh, kw, c, o = w.shape
@@ -600,9 +601,15 @@ def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False):
         b8[:o] = bias
     has_bias, relu = bias is not None, bool(relu)
     kernel = _forward16 if o8 % 16 == 0 else _forward
-    run(lambda i: _call(kernel, xp, w2, y2, geom, *parts[i], b8, has_bias, relu), len(parts))
-    if o8 != o:
-        y.reshape(-1, o)[...] = y2[:, :o]
+
+    def part(i):
+        _call(kernel, xp, w2, y2, geom, *parts[i], b8, has_bias, relu)
+        if o8 != o:
+            lo, hi = parts[i]
+            y[lo:hi].reshape(-1, o)[...] = y2[lo * oh * ow:hi * oh * ow, :o]
+        if then is not None:
+            then(y, *parts[i])
+    run(part, len(parts))
     return y
 
 

@@ -201,16 +201,27 @@ def _geometry(x_shape, ksize, strides, pads):
 def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     """y = max over each window (padding never wins); argmax = iy*W + ix of its first maximum."""
     x = np.ascontiguousarray(x)
-    geom, y_shape = _geometry(x.shape, ksize, strides, pads)
-    y = np.empty(y_shape, x.dtype)
-    fits = x.shape[1] * x.shape[2] < 2 ** 31      # positions within an image fit int32
-    argmax = np.empty(y_shape, np.int32 if fits else np.int64)
-    small = x.itemsize == 4 and fits
+    y, argmax, images = max_pool_images(x.shape, x.dtype, ksize, strides, pads)
     parts = chunks(x.shape[0], x.size, _CHUNK_CELLS)
-    scratch = np.empty((len(parts), 2, x.shape[3]), np.int32 if small else np.int64)
-    run(lambda i: _max_pool_fwd(x[slice(*parts[i])], geom, y[slice(*parts[i])],
-                                argmax[slice(*parts[i])], *scratch[i]), len(parts))
+    run(lambda i: images(x, *parts[i]), len(parts))
     return y, argmax
+
+
+def max_pool_images(x_shape, dtype, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
+    """(y, argmax, images): the outputs of max_pool_forward for an input of x_shape, and
+    images(x, lo, hi), which pools x's images [lo, hi) into them; a caller that makes x a
+    chunk of images at a time pools each chunk while it is in cache (minigrad.jit fuses
+    MaxPool into the convolution before it that way)."""
+    geom, y_shape = _geometry(x_shape, ksize, strides, pads)
+    y = np.empty(y_shape, dtype)
+    fits = x_shape[1] * x_shape[2] < 2 ** 31      # positions within an image fit int32
+    argmax = np.empty(y_shape, np.int32 if fits else np.int64)
+    index = np.int32 if np.dtype(dtype).itemsize == 4 and fits else np.int64
+
+    def images(x, lo, hi):
+        ia, ib = np.empty((2, x_shape[3]), index)
+        _max_pool_fwd(x[lo:hi], geom, y[lo:hi], argmax[lo:hi], ia, ib)
+    return y, argmax, images
 
 
 def max_pool_backward(gy, argmax, x_shape, relu_of=None, window=None):
