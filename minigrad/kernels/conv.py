@@ -338,10 +338,11 @@ def conv2d_forward(x, w, strides=(1, 1), dilations=(1, 1), pads=((0, 0), (0, 0))
         size = _direct().padded_size(x.shape, pads)
         fits = reuse is not None and reuse.store.size == size and reuse.store.dtype == x.dtype
         store = reuse.store if fits else np.empty(size, x.dtype)
-        xp = _direct().pad_input(x, pads, store)
+        xp = _direct().pad_input(x, pads, store, now=False)    # the threads pad
         cols = xp.view()
         cols.flags.writeable = False
-        y = _direct().forward(xp, w, strides, dilations, (oh, ow), bias, relu, then)
+        y = _direct().forward(xp, w, strides, dilations, (oh, ow), bias, relu, then,
+                              pad_from=(x, pads))
         return y, Patches(key, store, cols)
     m, k = x.shape[0] * oh * ow, w.shape[0] * w.shape[1] * w.shape[2]
     fits = reuse is not None and reuse.store.size == m * k and reuse.store.dtype == x.dtype

@@ -140,13 +140,14 @@ def _tap_offsets(kh, kw, c, dh, dw, wp):
 # Kernels. geom = (kh, kw, sh, sw, dh, dw, oh, ow); xp is the padded input [n, hp, wp, c].
 
 @numba.njit(**_JIT)
-def _pad(x, pt, pl, xp):
-    """xp[:, pt:pt+h, pl:pl+w, :c] = x, zeros around (and in channels c.. of xp)."""
+def _pad(x, pt, pl, xp, b_lo, b_hi):
+    """xp[b, pt:pt+h, pl:pl+w, :c] = x[b], zeros around (and in channels c.. of xp), for the
+    images b in [b_lo, b_hi)."""
     n, h, w, c = x.shape
     _, hp, wp, cp = xp.shape
     xf, pf = x.reshape(-1), xp.reshape(-1)
     z = pf.dtype.type(0)
-    for b in range(n):
+    for b in range(b_lo, b_hi):
         for iy in range(hp):
             d = _U((b * hp + iy) * wp * cp)
             y = iy - pt
@@ -570,19 +571,26 @@ def padded_size(x_shape, pads):
     return int(np.prod(_padded_shape(x_shape, pads)))
 
 
-def pad_input(x, pads, store):
+def pad_input(x, pads, store, now=True):
     """x [n, h, w, c] surrounded by the zero pads, written into the flat storage `store`
-    (padded_size values of x's dtype): the input the forward and backward_filter read."""
+    (padded_size values of x's dtype): the input the forward and backward_filter read.
+    now=False: only the padded array's view of `store`, for forward(pad_from=x) to fill
+    chunk by chunk."""
     xp = store.reshape(_padded_shape(x.shape, pads))
-    _call(_pad, np.ascontiguousarray(x), int(pads[0][0]), int(pads[1][0]), xp)
+    if now:
+        _call(_pad, np.ascontiguousarray(x), int(pads[0][0]), int(pads[1][0]), xp, 0,
+              x.shape[0])
     return xp
 
 
-def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None):
+def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None,
+            pad_from=None):
     """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow); with
     `bias` [o] added and through a ReLU when asked, in the same pass (the same bits as
     BiasAdd and Relu applied to the result). then(y, lo, hi): called by the thread that
-    computed the images [lo, hi) of y, right after them (while they are in its cache)."""
+    computed the images [lo, hi) of y, right after them (while they are in its cache).
+    pad_from (x, pads): xp (from pad_input(now=False)) is filled from x by the threads, each
+    padding the images it then convolves."""
     oh, ow = out_hw
     n = xp.shape[0]
     kh, kw, c, o = w.shape
@@ -602,7 +610,12 @@ def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None)
     has_bias, relu = bias is not None, bool(relu)
     kernel = _forward16 if o8 % 16 == 0 else _forward
 
+    if pad_from is not None:
+        src, ((pt, _), (pl, _)) = np.ascontiguousarray(pad_from[0]), pad_from[1]
+
     def part(i):
+        if pad_from is not None:
+            _call(_pad, src, int(pt), int(pl), xp, *parts[i])
         _call(kernel, xp, w2, y2, geom, *parts[i], b8, has_bias, relu)
         if o8 != o:
             lo, hi = parts[i]
@@ -652,9 +665,9 @@ def backward_input(gy, w, x_shape, strides, dilations, pads):
     if tuple(strides) == (1, 1) and min(min(p) for p in full) >= 0 and \
             4 * h * wd <= 5 * oh * ow:
         size = padded_size(gy.shape, full)
-        gyp = pad_input(gy, full, _buffer("gyp", size, gy.dtype))
+        gyp = pad_input(gy, full, _buffer("gyp", size, gy.dtype), now=False)
         flipped = np.ascontiguousarray(np.asarray(w)[::-1, ::-1].transpose(0, 1, 3, 2))
-        return forward(gyp, flipped, (1, 1), dilations, (h, wd))
+        return forward(gyp, flipped, (1, 1), dilations, (h, wd), pad_from=(gy, full))
     c8 = _lanes(c)
     wt2 = np.ascontiguousarray(np.asarray(w).transpose(0, 1, 3, 2)).reshape(kh * kw * o, c)
     if c8 != c:
