@@ -316,6 +316,38 @@ def test_conv_bias_relu_and_pool_relu_gradient_fuse_with_the_same_numbers(dtype,
     assert "MaxPool 'MaxPool_1': into the kernel call of Conv2D 'Conv2D_1'" in text
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_text_cnn_max_over_time_pool_fuses_like_the_lecture_cnn(dtype):
+    """TextCNN's pattern: a VALID conv over the whole embedding width, bias, ReLU, and a max
+    over all time steps (one window along that axis, stride 1): the windows do not overlap,
+    so Relu's gradient joins MaxPool's and the pool joins the convolution's call."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((5, 9, 6, 1)).astype(dtype)
+    runs = []
+    for compiled in (False, True):
+        k = mg.Variable((np.random.default_rng(9).standard_normal((3, 6, 1, 16)) * 0.4)
+                        .astype(dtype))
+        b = mg.Variable(np.full(16, 0.1, dtype))
+        opt = train.GradientDescentOptimizer(0.1)
+
+        def step(x):
+            with mg.GradientTape() as tape:
+                h = mg.nn.relu(mg.nn.bias_add(mg.nn.conv2d(x, k, 1, "VALID"), b))  # [5,7,1,16]
+                h = mg.nn.max_pool2d(h, (7, 1), (1, 1), "VALID")                   # [5,1,1,16]
+                loss = mg.reduce_mean(mg.square(h - 1.0))
+            grads = tape.gradient(loss, [k, b])
+            opt.apply_gradients(zip(grads, [k, b]))
+            return loss
+        fn = mg.function(step, jit_compile=compiled)
+        runs.append((np.array([fn(x).numpy() for _ in range(5)]), k.numpy(), b.numpy(), fn))
+    close = close64 if dtype == "float64" else close32
+    for a, c in zip(runs[1][:3], runs[0][:3]):
+        close(a, c)
+    text = runs[1][3].explain()
+    assert "MaxPool 'MaxPool': into the kernel call of Conv2D 'Conv2D'" in text, text
+    assert "Relu 'Relu' gradient: into the kernel call of MaxPool 'MaxPool' gradient" in text
+
+
 def test_large_matmul_blas_and_updates_in_order():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((64, 300))

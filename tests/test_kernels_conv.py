@@ -705,3 +705,16 @@ def test_conv_then_max_pool_per_chunk_is_the_pool_of_the_whole_output(method, th
         conv_direct.set_threads(None)
     assert np.array_equal(y, want_y)
     assert np.array_equal(pooled, want) and np.array_equal(argmax, want_argmax)
+
+
+@pytest.mark.parametrize("x_shape,window,overlap,tile", [
+    ((1, 28, 28, 8), ((2, 2), (2, 2), ((0, 0), (0, 0))), False, True),     # the lecture CNN
+    ((1, 7, 7, 8), ((2, 2), (2, 2), ((0, 0), (0, 0))), False, False),      # a row left over
+    ((1, 7, 7, 8), ((2, 2), (2, 2), ((0, 1), (0, 1))), False, False),      # SAME pads
+    ((1, 12, 12, 8), ((3, 3), (2, 2), ((0, 0), (0, 0))), True, False),     # overlapping
+    ((1, 34, 1, 128), ((34, 1), (1, 1), ((0, 0), (0, 0))), False, True),   # max over time
+    ((1, 34, 3, 128), ((34, 2), (1, 1), ((0, 0), (0, 0))), True, False),   # two windows, s=1
+])
+def test_windows_overlap_and_tile(x_shape, window, overlap, tile):
+    assert pool.windows_overlap(x_shape, *window) == overlap
+    assert pool.windows_tile(x_shape, *window) == tile

@@ -12,13 +12,15 @@ lecture CNNs (conv -> bias -> relu -> max pool, and the gradient back through th
             being the pool's input: each window's gradient is multiplied by (pooled output > 0)
             before it goes to the window's winner (kernels.pool.max_pool_backward's relu_of),
             and Relu's gradient loop is gone. Only for windows that do not overlap (strides at
-            least the window), where each input cell gets at most one gradient.
+            least the window, or one window along the axis, as max-over-time pooling), where
+            each input cell gets at most one gradient.
 
 Each fusion gives the same bits as the ops it replaces: the kernels do the same additions,
 maxima and products in the same order (their tests hold them to their composite twins). A
 pattern applies only when the values it removes have no other use: not another op, not a
 gradient formula, not a result of the step.
 """
+from minigrad.kernels.pool import windows_overlap
 from minigrad.ops import conv as conv_ops
 
 
@@ -121,11 +123,11 @@ def _fuse_pool_grad(nodes, roots, uses, fused):
                 len(node.args) != 1 or not node.attrs.get("first"):
             continue
         op = node.attrs["op"]
-        if any(s < k for s, k in zip(op.strides, op.ksize)):
-            continue                                 # overlapping windows
         fwd = forwards.get(id(op))
+        if fwd is None or windows_overlap(fwd.args[0].shape, op.ksize, op.strides, op.pads):
+            continue
         (g,) = node.attrs["outs"]
-        if fwd is None or g is None:
+        if g is None:
             continue
         x = fwd.args[0]                              # the pool's input
         mul = _only_use(uses, g, "ew", "mul")

@@ -4,13 +4,16 @@ The ops reach them through `lazy(name)`, so `import minigrad` does not import nu
 second); the first op that needs a kernel pays for it, and numba's on-disk cache makes the
 compilation itself a one-time cost. A damaged or unwritable cache costs a recompile and one
 KernelCacheWarning, never a crash (minigrad.kernels._cache, installed by `_CacheGuardHook`).
+Importing the package also keeps freed large blocks in the process (minigrad.kernels.memory).
 """
 import importlib
 import sys
 
+from minigrad.kernels.memory import keep_freed_memory
+
 # Kernel modules that `import minigrad` itself loads: plain numpy, so importing them must not
 # install the cache guard, which imports numba.
-_NUMBA_FREE = frozenset({"_cache", "rowwise", "blas"})
+_NUMBA_FREE = frozenset({"_cache", "rowwise", "blas", "memory"})
 
 
 class KernelCacheWarning(RuntimeWarning):
@@ -54,3 +57,6 @@ class _CacheGuardHook:
 # sys.meta_path would make that loop skip the next finder
 if not any(getattr(f, "minigrad_kernels_guard", False) for f in sys.meta_path):
     sys.meta_path.insert(0, _CacheGuardHook)
+
+# the steps' large temporaries are reused from the heap, not faulted in again each step
+keep_freed_memory()

@@ -198,6 +198,21 @@ def _geometry(x_shape, ksize, strides, pads):
     return geom, (x_shape[0], oh, ow, x_shape[3])
 
 
+def windows_overlap(x_shape, ksize, strides, pads):
+    """Whether some input cell lies in two windows: along an axis with two windows or more,
+    a stride shorter than the window."""
+    _, (_, oh, ow, _) = _geometry(x_shape, ksize, strides, pads)
+    return any(out > 1 and s < k for out, s, k in zip((oh, ow), strides, ksize))
+
+
+def windows_tile(x_shape, ksize, strides, pads):
+    """Whether every input cell lies in exactly one window: no pads, no overlap, and the
+    windows reach the last row and column."""
+    _, (_, oh, ow, _) = _geometry(x_shape, ksize, strides, pads)
+    return not any(map(any, pads)) and not windows_overlap(x_shape, ksize, strides, pads) and \
+        oh * ksize[0] == x_shape[1] and ow * ksize[1] == x_shape[2]
+
+
 def max_pool_forward(x, ksize=(2, 2), strides=(2, 2), pads=((0, 0), (0, 0))):
     """y = max over each window (padding never wins); argmax = iy*W + ix of its first maximum."""
     x = np.ascontiguousarray(x)
@@ -240,11 +255,8 @@ def max_pool_backward(gy, argmax, x_shape, relu_of=None, window=None):
     relu = relu_of is not None
     y = np.ascontiguousarray(relu_of) if relu else gy
     parts = chunks(gx.shape[0], gx.size, _CHUNK_CELLS)
-    (_, oh, ow, _), (_, h, w, _) = gy.shape, gx.shape
-    kh, kw = (h // oh, w // ow) if oh and ow else (0, 0)
-    if kh and kw and oh * kh == h and ow * kw == w and window is not None and \
-            _geometry(gx.shape, *window)[0] == (kh, kw, kh, kw, 0, 0) and \
-            not any(window[2][0]) and not any(window[2][1]):
+    if window is not None and windows_tile(gx.shape, *window):
+        kh, kw = window[0]
         run(lambda i: _max_pool_bwd_tiled(gy[slice(*parts[i])], argmax[slice(*parts[i])],
                                           gx[slice(*parts[i])], y[slice(*parts[i])], relu,
                                           kh, kw), len(parts))
