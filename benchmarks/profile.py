@@ -49,17 +49,21 @@ def _short(filename):
 
 
 def _trainer(model):
+    """(trainer, mode): the model's compiled step (minigrad_jit, the benchmarks' fastest mode
+    on most rows), else its plain minigrad step."""
     import parity.cases  # noqa: F401
     from parity.harness import CASES
+    from benchmarks.models import build_trainer, unavailable
     case = CASES[model]()
-    w = {k: np.asarray(v, np.float32) for k, v in
-         case.init_weights(np.random.default_rng(0), np.float32).items()}
-    return case.build_minigrad(w, case.data(None, np.float32), np.float32)
+    for mode in ("minigrad_jit", "minigrad"):
+        if unavailable(case, mode) is None:
+            return build_trainer(case, mode, np.float32), mode
+    raise ValueError(f"{model}: no minigrad mode can run it")
 
 
 def profile_model(model="xor", steps=3000):
     """Unprofiled µs per step, then cProfile's split of the step by engine layer."""
-    t = _trainer(model)
+    t, mode = _trainer(model)
     for i in range(min(200, steps)):
         t.step(i)
     t0 = time.perf_counter()
@@ -83,7 +87,7 @@ def profile_model(model="xor", steps=3000):
             ops = nc / steps
     total = sum(layers.values())
     phases["forward (the loss function) and the rest"] = total - sum(phases.values())
-    return {"model": model, "steps": steps, "step_us": plain_us,
+    return {"model": model, "mode": mode, "steps": steps, "step_us": plain_us,
             "profiled_step_us": total / steps * 1e6, "ops_per_step": ops,
             "us_per_op": plain_us / ops if ops else None,
             "phases": [[k, v / total] for k, v in phases.items()],
@@ -93,9 +97,11 @@ def profile_model(model="xor", steps=3000):
 
 
 def format_profile(p):
-    lines = [f"{p['model']}: {p['step_us']:.1f} µs per training step unprofiled "
-             f"({p['ops_per_step']:.0f} ops recorded per step: "
-             f"{p['us_per_op'] or float('nan'):.2f} us per op, forward+backward+update)", ""]
+    ops = (f"{p['ops_per_step']:.0f} ops recorded per step: {p['us_per_op']:.2f} us per op, "
+           f"forward+backward+update" if p["ops_per_step"] else
+           "a compiled plan: its ops are not recorded one by one")
+    lines = [f"{p['model']} ({p.get('mode', 'minigrad')}): {p['step_us']:.1f} µs per training "
+             f"step unprofiled ({ops})", ""]
     lines += ["| phase | share of the profiled step |", "|---|---:|"]
     lines += [f"| {k} | {v:.0%} |" for k, v in p.get("phases", [])]
     lines += ["", "| layer (own time of its functions) | share of the profiled step |",
