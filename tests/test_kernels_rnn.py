@@ -285,15 +285,19 @@ FLAT_FAMILIES = {"rnn": ["rnn_tanh", "rnn_relu"], "lstm": ["lstm", "lstm_fb0.5",
 FLAT_KERNELS = {"rnn": (rnn_basic, "_rnn_step_bwd_flat"), "lstm": (lstm, "_lstm_step_bwd_flat")}
 
 
+@pytest.mark.parametrize("small", [False, True], ids=["python_loop", "small_loop"])
 @pytest.mark.parametrize("family", list(FLAT_FAMILIES))
 @pytest.mark.parametrize("mask_zero", MASKS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, family, mask_zero, dtype):
+def test_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, family, mask_zero, dtype, small):
     """The whole-batch backward step (every row active) does each element's arithmetic in the
-    row loops' order: same bits. seq_len [6, 6, 3, 6, 5] takes both paths when flat is on."""
+    row loops' order: same bits. seq_len [6, 6, 3, 6, 5] takes both paths when flat is on; so
+    does the time loop run inside one numba call (small cells), where the calls are not seen."""
     module, name = FLAT_KERNELS[family]
     kernel, calls = getattr(module, name), []
-    monkeypatch.setattr(module, name, lambda *a: calls.append(a) or kernel(*a))
+    if not small:
+        monkeypatch.setattr(rnn_common, "SMALL_RECURRENT", 0)
+        monkeypatch.setattr(module, name, lambda *a: calls.append(a) or kernel(*a))
     runs = []
     for flat in (True, False):
         monkeypatch.setattr(rnn_common, "_FLAT", flat)
@@ -306,9 +310,28 @@ def test_flat_path_is_the_row_loops_bit_for_bit(monkeypatch, family, mask_zero, 
             grads = cell.bwd(ct, list(ct[:len(s)]), x, s, w, L, cache, mask_zero)
             runs.append([y, *final, *grads])
     half = len(runs) // 2
-    assert half >= 2 and calls, "the flat runs must take the whole-batch path"
+    assert half >= 2 and (small or calls), "the flat runs must take the whole-batch path"
     for flat, rows in zip(runs[:half], runs[half:]):
         assert all(np.array_equal(a, b) for a, b in zip(flat, rows))
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
+@pytest.mark.parametrize("mask_zero", MASKS)
+def test_small_cells_time_loop_in_one_call_is_the_blas_loops_twin(monkeypatch, cell, mask_zero):
+    """Small cells (rnn_common.small_recurrent) run the time loop inside one numba call with the
+    recurrent product as loops; the Python loop around BLAS is its composite twin: float64
+    results agree to 1e-12, rows past their end included."""
+    runs = []
+    for small in (True, False):
+        monkeypatch.setattr(rnn_common, "SMALL_RECURRENT", 1 << 12 if small else 0)
+        x, s, w, L = _inputs(cell, 6, 5, 3, 7, [6, 6, 3, 0, 5], np.float64, seed=6)
+        assert rnn_common.small_recurrent(5, 7, 4 * 7) == small
+        ct = np.random.default_rng(7).normal(size=(6, 5, 7))
+        y, final, cache = cell.fwd(x, s, w, L, mask_zero)
+        grads = cell.bwd(ct, list(ct[:len(s)]), x, s, w, L, cache, mask_zero)
+        runs.append([y, *final, *grads])
+    for a, b in zip(*runs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
 
 
 def test_backward_is_deterministic_and_float32():

@@ -12,7 +12,8 @@ import numpy as np
 
 from minigrad.kernels.rnn_common import (_add_into, _affine, _check, _colsum, _dot_T,
                                          _masked_step, _one, _output_grad, _scratch_empty, _set,
-                                         _states, _take_active, _xh_T_dot, _zero_row)
+                                         _small_matmul, _states, _take_active, _xh_T_dot,
+                                         _zero_row, small_recurrent)
 from minigrad.kernels.rnn_math import _JIT, _sigmoid, _tanh
 
 
@@ -111,12 +112,40 @@ def _gru_forward(x, h0, kxg, khg, bg, kxc, khc, bc, seq_len, pr, pu, mask_zero):
     ga, ca, hs = _affine(x, kxg, bg), _affine(x, kxc, bc), _states(h0, T)
     rh, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
     zg, zc = np.empty((B, 2 * H), x.dtype), np.empty((B, H), x.dtype)
-    for t in range(T):
-        np.matmul(hs[t], khg, out=zg)
-        _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu)
-        np.matmul(rh[t], khc, out=zc)
-        _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero)
+    if small_recurrent(B, H, 3 * H):
+        _gru_forward_small(ga, ca, zg, zc, hs, rh, y, np.ascontiguousarray(khg),
+                           np.ascontiguousarray(khc), seq_len, pr, pu, mask_zero)
+    else:
+        for t in range(T):
+            np.matmul(hs[t], khg, out=zg)
+            _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu)
+            np.matmul(rh[t], khc, out=zc)
+            _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero)
     return y, hs[T].copy(), {"h": hs, "gates": ga, "cand": ca, "rh": rh}
+
+
+@numba.njit(**_JIT)
+def _gru_forward_small(ga, ca, zg, zc, hs, rh, y, khg, khc, seq_len, pr, pu, mask_zero):
+    """The forward's time loop in one call, the recurrent products as loops
+    (rnn_common.small_recurrent)."""
+    for t in range(ga.shape[0]):
+        _small_matmul(hs[t], khg, zg)
+        _gru_gates_step(t, ga, zg, hs, rh, seq_len, pr, pu)
+        _small_matmul(rh[t], khc, zc)
+        _gru_update_step(t, ca, zc, ga, hs, y, seq_len, pu, mask_zero)
+
+
+@numba.njit(**_JIT)
+def _gru_backward_small(gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, grh, ghn, khgT, khcT,
+                        seq_len, pr, pu, mask_zero):
+    """The backward's time loop in one call (small_recurrent)."""
+    for t in range(gzc.shape[0] - 1, -1, -1):
+        _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, pu,
+                             mask_zero)
+        _small_matmul(gzc[t], khcT, grh)
+        _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr)
+        _small_matmul(gzg[t], khgT, ghn)
+        _take_active(t, seq_len, gh, ghn, gd)
 
 
 def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_zero,
@@ -129,13 +158,18 @@ def _gru_backward(gy, gh_T, x, kxg, khg, kxc, khc, seq_len, cache, pr, pu, mask_
     gzc = _scratch_empty("g1", (T, B, H), x.dtype)
     gh, gcarry, gd = gh_T.copy(), np.zeros_like(gh_T), np.empty_like(gh_T)
     grh, ghn, khgT, khcT = np.empty_like(gh), np.empty_like(gh), khg.T, khc.T
-    for t in range(T - 1, -1, -1):
-        _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, pu,
-                             mask_zero)
-        np.matmul(gzc[t], khcT, out=grh)
-        _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr)
-        np.matmul(gzg[t], khgT, out=ghn)
-        _take_active(t, seq_len, gh, ghn, gd)
+    if small_recurrent(B, H, 3 * H):
+        _gru_backward_small(gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, grh, ghn,
+                            np.ascontiguousarray(khgT), np.ascontiguousarray(khcT), seq_len,
+                            pr, pu, mask_zero)
+    else:
+        for t in range(T - 1, -1, -1):
+            _gru_update_step_bwd(t, gy, gh, gcarry, ga, ca, hs, gzc, gzg, gd, seq_len, pu,
+                                 mask_zero)
+            np.matmul(gzc[t], khcT, out=grh)
+            _gru_reset_step_bwd(t, grh, ga, hs, gzg, gd, seq_len, pr)
+            np.matmul(gzg[t], khgT, out=ghn)
+            _take_active(t, seq_len, gh, ghn, gd)
     gx = _dot_T(gzg, kxg, need_gx)
     if need_gx:
         gx += _dot_T(gzc, kxc)

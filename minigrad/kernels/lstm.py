@@ -16,8 +16,9 @@ import numpy as np
 
 from minigrad.kernels.rnn_common import (_add_into, _affine, _check, _colsum, _dot_T, _flat,
                                          _flat_steps, _full_steps, _masked_step, _one,
-                                         _output_grad, _scratch_empty, _set, _states,
-                                         _take_active, _xh_T_dot, _zero_row)
+                                         _output_grad, _scratch_empty, _set, _small_matmul,
+                                         _states, _take_active, _xh_T_dot, _zero_row,
+                                         small_recurrent)
 from minigrad.kernels.rnn_math import _JIT, _sigmoid, _tanh
 
 
@@ -150,6 +151,16 @@ def _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_ze
             _zero_row(gz[t, bi])
 
 
+@numba.njit(**_JIT)
+def _lstm_forward_small(za, zh, hs, cs, tc, y, act, kh, pos, fb, seq_len, full, mask_zero):
+    """The forward's time loop in one call, h @ kh as loops (rnn_common.small_recurrent)."""
+    for t in range(za.shape[0]):
+        _small_matmul(hs[t], kh, zh)
+        _lstm_step(t, za, zh, hs, cs, tc, y, pos, fb, act[t])
+        if t >= full:
+            _lstm_mask_rows(t, hs, cs, tc, y, act, seq_len, mask_zero)
+
+
 def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
     T, B, _ = x.shape
     H = h0.shape[1]
@@ -157,11 +168,15 @@ def _lstm_forward(x, h0, c0, kx, kh, b, seq_len, pos, fb, mask_zero):
     tc, y = np.empty((T, B, H), x.dtype), np.empty((T, B, H), x.dtype)
     act = np.empty((T, 4, B, H), x.dtype)
     zh, fb, full = np.empty((B, 4 * H), x.dtype), x.dtype.type(fb), _full_steps(seq_len, T)
-    for t in range(T):
-        np.matmul(hs[t], kh, out=zh)
-        _lstm_step(t, za, zh, hs, cs, tc, y, pos, fb, act[t])
-        if t >= full:
-            _lstm_mask_rows(t, hs, cs, tc, y, act, seq_len, mask_zero)
+    if small_recurrent(B, H, 4 * H):
+        _lstm_forward_small(za, zh, hs, cs, tc, y, act, np.ascontiguousarray(kh), pos, fb,
+                            seq_len, full, mask_zero)
+    else:
+        for t in range(T):
+            np.matmul(hs[t], kh, out=zh)
+            _lstm_step(t, za, zh, hs, cs, tc, y, pos, fb, act[t])
+            if t >= full:
+                _lstm_mask_rows(t, hs, cs, tc, y, act, seq_len, mask_zero)
     return y, hs[T].copy(), cs[T].copy(), {"h": hs, "c": cs, "gates": act, "tanh_c": tc}
 
 
@@ -175,14 +190,32 @@ def _lstm_backward(gy, gh_T, gc_T, x, kx, kh, seq_len, cache, pos, mask_zero, ne
     G = _scratch_empty("gm", (4, B, H), x.dtype)
     flat = _flat_steps(seq_len, T, mask_zero)
     cs, act, tc = cache["c"], cache["gates"], cache["tanh_c"]
-    for t in range(T - 1, -1, -1):
+    if small_recurrent(B, H, 4 * H):
+        _lstm_backward_small(gy, gh, gc, gcarry, ghn, cs, act, tc, gz, np.ascontiguousarray(khT),
+                             seq_len, pos, mask_zero, flat, G, none)
+    else:
+        for t in range(T - 1, -1, -1):
+            if flat[t]:
+                _lstm_step_bwd_flat(t, gy, gh, gc, cs, act, tc, gz, pos, G)
+            else:
+                _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos,
+                               mask_zero)
+            np.matmul(gz[t], khT, out=ghn)
+            _take_active(t, seq_len, gh, ghn, none)
+    return _dot_T(gz, kx, need_gx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
+
+
+@numba.njit(**_JIT)
+def _lstm_backward_small(gy, gh, gc, gcarry, ghn, cs, act, tc, gz, khT, seq_len, pos,
+                         mask_zero, flat, G, none):
+    """The backward's time loop in one call, gz @ kh.T as loops (small_recurrent)."""
+    for t in range(gz.shape[0] - 1, -1, -1):
         if flat[t]:
             _lstm_step_bwd_flat(t, gy, gh, gc, cs, act, tc, gz, pos, G)
         else:
             _lstm_step_bwd(t, gy, gh, gc, gcarry, cs, act, tc, gz, seq_len, pos, mask_zero)
-        np.matmul(gz[t], khT, out=ghn)
+        _small_matmul(gz[t], khT, ghn)
         _take_active(t, seq_len, gh, ghn, none)
-    return _dot_T(gz, kx, need_gx), gh, gc, _xh_T_dot(x, hs[:T], gz), _colsum(gz)
 
 
 _TF1_LSTM_POS = (0, 1, 2, 3)  # i, j, f, o (in units of H)

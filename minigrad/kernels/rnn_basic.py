@@ -11,8 +11,9 @@ import numpy as np
 
 from minigrad.kernels.rnn_common import (_add_into, _affine, _check, _colsum, _dot_T, _flat,
                                          _flat_steps, _full_steps, _mask_rows, _one,
-                                         _output_grad, _scratch_empty, _set, _states,
-                                         _take_active, _xh_T_dot, _zero_row)
+                                         _output_grad, _scratch_empty, _set, _small_matmul,
+                                         _states, _take_active, _xh_T_dot, _zero_row,
+                                         small_recurrent)
 from minigrad.kernels.rnn_math import _JIT, _tanh
 
 
@@ -80,12 +81,39 @@ def rnn_forward(x, h0, kernel, bias, seq_len, activation="tanh", mask_zero=True)
     relu, full = _relu_flag(activation), _full_steps(seq_len, T)
     z, hs = _affine(x, kernel[:I], bias), _states(h0, T)
     y, zh = np.empty((T, B, H), x.dtype), np.empty((B, H), x.dtype)
-    for t in range(T):
-        np.matmul(hs[t], kernel[I:], out=zh)
+    if small_recurrent(B, H, H):
+        _rnn_forward_small(z, zh, hs, y, np.ascontiguousarray(kernel[I:]), relu, seq_len, full,
+                           mask_zero)
+    else:
+        for t in range(T):
+            np.matmul(hs[t], kernel[I:], out=zh)
+            _rnn_step(t, z, zh, hs, y, relu)
+            if t >= full:
+                _mask_rows(t, seq_len, hs, y, mask_zero)
+    return y, hs[T].copy(), {"h": hs}
+
+
+@numba.njit(**_JIT)
+def _rnn_forward_small(z, zh, hs, y, kh, relu, seq_len, full, mask_zero):
+    """The forward's time loop in one call, h @ kh as loops (rnn_common.small_recurrent)."""
+    for t in range(z.shape[0]):
+        _small_matmul(hs[t], kh, zh)
         _rnn_step(t, z, zh, hs, y, relu)
         if t >= full:
             _mask_rows(t, seq_len, hs, y, mask_zero)
-    return y, hs[T].copy(), {"h": hs}
+
+
+@numba.njit(**_JIT)
+def _rnn_backward_small(gy, gh, gcarry, ghn, hs, gz, khT, seq_len, relu, mask_zero, flat,
+                        none):
+    """The backward's time loop in one call, gz @ kh.T as loops (small_recurrent)."""
+    for t in range(gz.shape[0] - 1, -1, -1):
+        if flat[t]:
+            _rnn_step_bwd_flat(t, gy, gh, hs, gz, relu)
+        else:
+            _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
+        _small_matmul(gz[t], khT, ghn)
+        _take_active(t, seq_len, gh, ghn, none)
 
 
 def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh",
@@ -99,11 +127,15 @@ def rnn_backward(gy, gh_T, x, h0, kernel, bias, seq_len, cache, activation="tanh
     relu, hs, flat = _relu_flag(activation), cache["h"], _flat_steps(seq_len, T, mask_zero)
     gz, gh, gcarry = _scratch_empty("g0", (T, B, H), x.dtype), gh_T.copy(), np.zeros_like(gh_T)
     ghn, khT, none = np.empty_like(gh), kernel[I:].T, np.empty((0, H), x.dtype)
-    for t in range(T - 1, -1, -1):
-        if flat[t]:
-            _rnn_step_bwd_flat(t, gy, gh, hs, gz, relu)
-        else:
-            _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
-        np.matmul(gz[t], khT, out=ghn)
-        _take_active(t, seq_len, gh, ghn, none)
+    if small_recurrent(B, H, H):
+        _rnn_backward_small(gy, gh, gcarry, ghn, hs, gz, np.ascontiguousarray(khT), seq_len,
+                            relu, mask_zero, flat, none)
+    else:
+        for t in range(T - 1, -1, -1):
+            if flat[t]:
+                _rnn_step_bwd_flat(t, gy, gh, hs, gz, relu)
+            else:
+                _rnn_step_bwd(t, gy, gh, gcarry, hs, gz, seq_len, relu, mask_zero)
+            np.matmul(gz[t], khT, out=ghn)
+            _take_active(t, seq_len, gh, ghn, none)
     return _dot_T(gz, kernel[:I], need_gx), gh, _xh_T_dot(x, hs[:T], gz), _colsum(gz)

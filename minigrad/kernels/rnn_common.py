@@ -35,6 +35,7 @@ The underscore names here are shared by the cell modules only, not an API outsid
 NOTE: editing the numba pieces here leaves the cell modules' cached kernels stale (see
 rnn_math): delete minigrad/kernels/__pycache__/*.nb[ic] after a change.
 """
+import math
 import threading
 
 import numba
@@ -143,9 +144,35 @@ def _take_active(t, seq_len, gh, ghn, gd):
 _FLAT = True
 
 
+# A step's recurrent product h @ kh with at most this many multiply-adds (the lectures' tiny
+# cells: hihello, char-seq, the RNN basics, B*H*G of 100-1000) runs as loops inside one numba
+# call over all steps: per step, a BLAS call and the Python round trip around it cost more than
+# the product (the TF1 char-seq LSTM step: ~3 us each, 15 steps forward and back).
+SMALL_RECURRENT = 1 << 12
+
+
+def small_recurrent(B, H, G):
+    return B * H * G <= SMALL_RECURRENT
+
+
+@numba.njit(**_JIT)
+def _small_matmul(a, b, out):
+    """out = a @ b for small C-contiguous 2-D arrays: per row, the k terms added in order."""
+    for i in range(a.shape[0]):
+        oi = out[i]
+        for j in range(oi.shape[0]):
+            oi[j] = 0
+        for k in range(a.shape[1]):
+            aik, bk = a[i, k], b[k]
+            for j in range(oi.shape[0]):
+                oi[j] += aik * bk[j]
+
+
 def _full_steps(seq_len, T):
     """Steps 0 .. full-1 have every row inside its sequence."""
-    return int(seq_len.min()) if seq_len.shape[0] else T
+    if not seq_len.shape[0]:
+        return T
+    return min(seq_len.tolist()) if seq_len.shape[0] <= 256 else int(seq_len.min())
 
 
 def _flat_steps(seq_len, T, mask_zero):
@@ -182,7 +209,10 @@ def _check(x, h0, seq_len, *arrays, shapes):
                              f"got {a.dtype} {a.shape}")
         out.append(np.ascontiguousarray(a))
     seq_len = np.ascontiguousarray(seq_len, dtype=np.int64)
-    if seq_len.shape != (B,) or (B and (seq_len.min() < 0 or seq_len.max() > T)):
+    lengths = seq_len.tolist() if seq_len.ndim == 1 and B <= 256 else None   # small: no reduce
+    if seq_len.shape != (B,) or (B and (
+            (min(lengths) < 0 or max(lengths) > T) if lengths is not None else
+            (seq_len.min() < 0 or seq_len.max() > T))):
         raise ValueError(f"seq_len must be [B={B}] with values in [0, {T}]")
     return (x, *out, seq_len)
 
@@ -195,7 +225,7 @@ def _scratch_empty(slot, shape, dtype):
     for it: a fresh multi-MB array costs page faults on every call (glibc hands big blocks back
     to the OS)."""
     bufs = _scratch.__dict__.setdefault("bufs", {})
-    n = int(np.prod(shape))
+    n = math.prod(shape)
     buf = bufs.get((slot, dtype))
     if buf is None or buf.size < n:
         buf = bufs[(slot, dtype)] = np.empty(max(n, 1), dtype)
