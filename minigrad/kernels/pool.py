@@ -127,19 +127,23 @@ def _max_pool_bwd_tiled(gy, argmax, gx, y, relu, kh, kw):
     _, h, w, _ = gx.shape
     gyf, af, gxf, yf = gy.reshape(-1), argmax.reshape(-1), gx.reshape(-1), y.reshape(-1)
     one, zero = gxf.dtype.type(1), gxf.dtype.type(0)
+    gv = np.empty(c, gxf.dtype)             # the window's gradient, masked, once per window
     for b in range(n):
         for oy in range(oh):
             for ox in range(ow):
                 d = _U(((b * oh + oy) * ow + ox) * c)
+                if relu:
+                    for t in range(_U(c)):
+                        gv[t] = (zero + gyf[d + t]) * (one if yf[d + t] > zero else zero)
+                else:
+                    for t in range(_U(c)):
+                        gv[t] = zero + gyf[d + t]
                 for iy in range(oy * kh, oy * kh + kh):
                     for ix in range(ox * kw, ox * kw + kw):
-                        pos = iy * w + ix
+                        pos = af.dtype.type(iy * w + ix)
                         s = _U(((b * h + iy) * w + ix) * c)
                         for t in range(_U(c)):
-                            g = zero + gyf[d + t]
-                            if relu:
-                                g = g * (one if yf[d + t] > zero else zero)
-                            gxf[s + t] = g if af[d + t] == pos else zero
+                            gxf[s + t] = gv[t] if af[d + t] == pos else zero
 
 
 @numba.njit(**_JIT)
