@@ -718,3 +718,39 @@ def test_conv_then_max_pool_per_chunk_is_the_pool_of_the_whole_output(method, th
 def test_windows_overlap_and_tile(x_shape, window, overlap, tile):
     assert pool.windows_overlap(x_shape, *window) == overlap
     assert pool.windows_tile(x_shape, *window) == tile
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("layer,need_input", [
+    (LECTURE_LAYERS[0], False),                                            # conv1: data input
+    (LECTURE_LAYERS[1], True),                                             # conv2
+    (((7, 9, 9, 16), (3, 3, 16, 8), (1, 1), (1, 1), ((1, 1), (1, 1))), True)],
+    ids=["conv1", "conv2", "16to8"])
+def test_backward_fused_is_the_separate_backwards(layer, need_input, dtype):
+    """conv_direct.backward_fused, its gy made group by group by a producer: gx and gw are
+    backward_input's and backward_filter's bits, gb the column sums (another order)."""
+    xs, ws, s, d, pads = layer
+    rng = np.random.default_rng(47)
+    x, w = _data(rng, xs, dtype), _data(rng, ws, dtype)
+    y, patches = conv.conv2d_forward(x, w, s, d, pads, method="direct")
+    gy = _data(rng, y.shape, dtype)
+    assert conv_direct.can_fuse_backward(xs, ws, s, d, pads, y.shape[1:3], need_input)
+    made = []
+
+    def fill(lo, hi, out):
+        made.append((lo, hi))
+        out[...] = gy[lo:hi]
+    xp = patches.store.reshape(patches.cols.shape)
+    gx, gw, gb = conv_direct.backward_fused(xp, w, xs, s, d, pads, gy.shape, fill, need_input,
+                                            True, True)
+    assert sorted(made) == conv_direct._groups(xs[0])      # each image made once
+    assert np.array_equal(gw, conv.conv2d_backward_filter(x, gy, ws, s, d, pads,
+                                                          patches=patches))
+    if need_input:
+        assert np.array_equal(gx, conv.conv2d_backward_input(gy, w, xs, s, d, pads,
+                                                             method="direct"))
+    else:
+        assert gx is None
+    np.testing.assert_allclose(gb, gy.astype(np.float64).sum((0, 1, 2)),
+                               rtol=TWIN_TOL[dtype], atol=TWIN_TOL[dtype] * np.abs(gy).sum(
+                                   (0, 1, 2)).max())

@@ -303,7 +303,9 @@ class _Lowering:
             return tuple(g[i] for i in _after)
         ins = [grads[o] for o in outs] + [grads[i] for i in before]
         res = self.b.py(run, ins, [specs[i] for i in after], "fallback", label)
-        self.b.nodes[-1].attrs.update(op=op, role="gradient", first=not before)
+        self.b.nodes[-1].attrs.update(op=op, role="gradient", first=not before, inputs=[
+            next(k for k, inp in enumerate(s.ins) if inp is not None and inp[0] == i)
+            for i in after])                 # which of the op's inputs each output is for
         for i, v in zip(after, res):
             grads[i] = v
         self.units.append(_Unit(label, "fallback", why))
@@ -562,7 +564,7 @@ def compile_plan(plan, name, arrays, quiet=False):
     units = lowering.units
     into = fusion.fuse(lowering.b.nodes, roots)
     for u in units:
-        if u.where in ("compiled", "fallback") and u.label in into:
+        if u.where in ("compiled", "fallback", "numpy") and u.label in into:
             u.where, u.detail = "fused", f"into the kernel call of {into[u.label]}"
     if not any(u.where in ("compiled", "fused") for u in units):
         why = ("the step has no ops" if not units else

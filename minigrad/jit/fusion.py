@@ -1,24 +1,32 @@
 """Fusions of a lowered step: neighbouring ops done by one kernel call, as TensorFlow's
 grappler remapper fuses Conv2D + BiasAdd + Relu into _FusedConv2D.
 
-`fuse(nodes, roots, units)` rewrites the program (minigrad.jit.ir) after lowering and before
-code generation, where every op's values and their uses are known. Two patterns, from the
+`fuse(nodes, roots)` rewrites the program (minigrad.jit.ir) after lowering and before code
+generation, where every op's values and their uses are known. The patterns come from the
 lecture CNNs (conv -> bias -> relu -> max pool, and the gradient back through them):
 
   forward   Conv2D (a Python step) -> BiasAdd -> Relu (compiled): the convolution's kernel adds
-            the bias and applies the ReLU as it stores each sum (kernels.conv.conv2d_forward's
-            bias and relu), and the elementwise loop over the whole activation is gone.
+            the bias and applies the ReLU to each image's sums while they are in cache
+            (kernels.conv.conv2d_forward's bias and relu); the loop over the whole activation
+            is gone.
+  pool      ... -> MaxPool, the activation's only reader: each thread pools the images it just
+            made (conv2d_forward's then), reading them from its cache.
   gradient  MaxPool's gradient (a Python step) -> Relu's gradient (compiled), the ReLU's output
             being the pool's input: each window's gradient is multiplied by (pooled output > 0)
-            before it goes to the window's winner (kernels.pool.max_pool_backward's relu_of),
-            and Relu's gradient loop is gone. Only for windows that do not overlap (strides at
+            as it goes to the window's winner (kernels.pool.max_pool_backward's relu_of), and
+            Relu's gradient loop is gone. Only for windows that do not overlap (strides at
             least the window, or one window along the axis, as max-over-time pooling), where
             each input cell gets at most one gradient.
+  layer     that pooled gradient, read only by a direct-kernel Conv2D's gradient (and BiasAdd's
+            sum of it): one call, a group of images at a time (kernels.conv_direct.
+            backward_fused); the gradient between them is never written whole.
 
-Each fusion gives the same bits as the ops it replaces: the kernels do the same additions,
-maxima and products in the same order (their tests hold them to their composite twins). A
-pattern applies only when the values it removes have no other use: not another op, not a
-gradient formula, not a result of the step.
+The first three give the same bits as the ops they replace (their kernels' tests hold them to
+their composite twins, NaN and signed zeros included); the layer fusion gives the input and
+filter gradients' bits too, but sums the bias gradient per group of images, where BiasAdd's
+gradient is one BLAS product: float64 agrees to ~1e-15 of the sum's scale. A pattern applies
+only when the values it removes have no other use: not another op, not a gradient formula,
+not a result of the step.
 """
 from minigrad.kernels.pool import windows_overlap
 from minigrad.ops import conv as conv_ops
@@ -112,6 +120,7 @@ def _pool_relu_grad(node):
         return (max_pool_backward(gy, op.argmax, op.xs[0].shape, relu_of=op.ys[0],
                                   window=(op.ksize, op.strides, op.pads)),)
     node.attrs["fn"] = run
+    node.attrs["fused"] = "relu_grad"
 
 
 def _fuse_pool_grad(nodes, roots, uses, fused):
@@ -184,6 +193,80 @@ def _fuse_pool(nodes, roots, uses, fused):
         fused[pool_node.attrs["label"]] = node.attrs["label"]
 
 
+def _layer_grad(conv_node, pool_node, gb_out):
+    """Conv2D's gradient taking MaxPool's (with the ReLU's) a group of images at a time, and
+    the bias gradient with it (kernels.conv_direct.backward_fused)."""
+    from minigrad.kernels import conv_direct
+    from minigrad.kernels.pool import max_pool_backward_images
+    op, pool = conv_node.attrs["op"], pool_node.attrs["op"]
+    inputs = conv_node.attrs["inputs"]
+
+    def run(gy_pool):
+        x, w = op.xs
+        y = pool.ys[0]
+        fill = max_pool_backward_images(gy_pool, pool.argmax, pool.xs[0].shape, y,
+                                        (pool.ksize, pool.strides, pool.pads))
+        xp = op.patches.store.reshape(op.patches.cols.shape)
+        gx, gw, gb = conv_direct.backward_fused(
+            xp, w, x.shape, op.strides, op.dilations, op.pads, pool.xs[0].shape, fill,
+            0 in inputs, 1 in inputs, gb_out is not None)
+        outs = tuple(gx if k == 0 else gw for k in inputs)
+        return outs + ((gb,) if gb_out is not None else ())
+    conv_node.attrs["fn"] = run
+
+
+def _fuse_layer_grad(nodes, roots, uses, fused):
+    """MaxPool's gradient (ReLU fused in) whose only reader is the gradient of a direct-kernel
+    Conv2D, and maybe BiasAdd's sum of it: one call, a group of images at a time, the
+    gradient between them never written whole (its groups stay in cache)."""
+    from minigrad.kernels import conv, conv_direct
+    for q in list(nodes):
+        if q.kind != "py" or q.attrs.get("fused") != "relu_grad" or len(q.args) != 1:
+            continue
+        (g,) = q.attrs["outs"]
+        us = uses.get(g.id, [])
+        convs = [u for u in us if u is not None and u.kind == "py" and
+                 u.attrs.get("role") == "gradient" and type(u.attrs.get("op")) is
+                 conv_ops.Conv2D and list(u.args) == [g] and u.attrs.get("first")]
+        views = [u for u in us if u is not None and u.kind == "view" and
+                 not u.attrs.get("copy")]
+        if len(convs) != 1 or len(convs) + len(views) != len(us) or len(views) > 1:
+            continue
+        c = convs[0]
+        op, gy_shape = c.attrs["op"], g.shape
+        fwd = next((n for n in nodes if n.kind == "py" and n.attrs.get("op") is op and
+                    n.attrs.get("role") == "forward"), None)
+        if fwd is None:
+            continue
+        x_val, w_val = fwd.args[0], fwd.args[1]
+        x_shape, w_shape = x_val.shape, w_val.shape
+        if conv.choose_method(x_shape, w_shape, dtype=x_val.dtype) != "direct" or \
+                not conv_direct.can_fuse_backward(x_shape, w_shape, op.strides, op.dilations,
+                                                  op.pads, gy_shape[1:3],
+                                                  0 in c.attrs["inputs"]):
+            continue
+        s_node = None
+        if views:
+            vu = uses.get(views[0].id, [])
+            if len(vu) != 1 or vu[0] is None or vu[0].kind != "py" or \
+                    not vu[0].attrs.get("sum_rows") or len(vu[0].attrs["outs"]) != 1:
+                continue
+            s_node = vu[0]
+        gb_out = s_node.attrs["outs"][0] if s_node is not None else None
+        _layer_grad(c, q, gb_out)
+        c.args = tuple(q.args)
+        if gb_out is not None:
+            gb_out.src = ("py", c.id, len(c.attrs["outs"]))
+            c.attrs["outs"] = list(c.attrs["outs"]) + [gb_out]
+            nodes.remove(s_node)
+            fused[s_node.unit] = c.attrs["label"]        # BiasAdd's gradient
+        nodes.remove(q)
+        for unit, into in list(fused.items()):           # Relu's gradient, already in q
+            if into == q.attrs["label"]:
+                fused[unit] = c.attrs["label"]
+        fused[q.attrs["label"]] = c.attrs["label"]
+
+
 def fuse(nodes, roots):
     """Apply the fusions in place (nodes' arguments, roots). Returns {unit label: the label of
     the Python step it was fused into}, for explain()."""
@@ -191,4 +274,5 @@ def fuse(nodes, roots):
     _fuse_conv(nodes, roots, _uses(nodes, roots), fused)
     _fuse_pool_grad(nodes, roots, _uses(nodes, roots), fused)
     _fuse_pool(nodes, roots, _uses(nodes, roots), fused)
+    _fuse_layer_grad(nodes, roots, _uses(nodes, roots), fused)
     return fused

@@ -410,8 +410,10 @@ def _(b, c, x, bias):
 def sum_leading(b, g2, label):
     """sum_rows(g2) for g2 [M, C]: numpy's column sums below 512 rows, BLAS from there."""
     if g2.shape[0] >= _SUM_ROWS_BLAS and g2.dtype.kind == "f":
-        return b.py(lambda g: (sum_rows(g),), [g2], [((g2.shape[1],), g2.dtype)], "numpy",
-                    f"{label}: sum over {g2.shape[0]} rows by numpy's BLAS")[0]
+        out = b.py(lambda g: (sum_rows(g),), [g2], [((g2.shape[1],), g2.dtype)], "numpy",
+                   f"{label}: sum over {g2.shape[0]} rows by numpy's BLAS")[0]
+        b.nodes[-1].attrs["sum_rows"] = True       # minigrad.jit.fusion may take it over
+        return out
     return b.reduce(g2, "sum", (0,))
 
 

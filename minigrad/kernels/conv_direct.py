@@ -583,6 +583,17 @@ def pad_input(x, pads, store, now=True):
     return xp
 
 
+def _panels(w):
+    """w [kh, kw, c, o] as the forward reads it: [o8 / 8, kh*kw*c, 8], panels of 8 output
+    channels (zero channels up to o8)."""
+    kh, kw, c, o = w.shape
+    k, o8 = kh * kw * c, _lanes(o)
+    w2 = np.ascontiguousarray(w).reshape(k, o)
+    if o8 != o:
+        w2 = np.concatenate([w2, np.zeros((k, o8 - o), w2.dtype)], axis=1)
+    return np.ascontiguousarray(w2.reshape(k, o8 // 8, 8).transpose(1, 0, 2))
+
+
 def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None,
             pad_from=None):
     """y [n, oh, ow, o] = conv(xp, w): xp from pad_input, out_hw the output (oh, ow); with
@@ -595,10 +606,7 @@ def forward(xp, w, strides, dilations, out_hw, bias=None, relu=False, then=None,
     n = xp.shape[0]
     kh, kw, c, o = w.shape
     k, o8 = kh * kw * c, _lanes(o)
-    w2 = np.ascontiguousarray(w).reshape(k, o)
-    if o8 != o:
-        w2 = np.concatenate([w2, np.zeros((k, o8 - o), w2.dtype)], axis=1)
-    w2 = np.ascontiguousarray(w2.reshape(k, o8 // 8, 8).transpose(1, 0, 2))   # 8-lane panels
+    w2 = _panels(w)
     y = np.empty((n, oh, ow, o), xp.dtype)
     y2 = y.reshape(-1, o) if o8 == o else np.empty((n * oh * ow, o8), xp.dtype)
     geom = _geom(w.shape, strides, dilations, oh, ow)
@@ -647,6 +655,102 @@ def backward_filter(xp, gy, w_shape, strides, dilations):
     for g in range(1, len(groups)):
         gw += partial[g]
     return np.ascontiguousarray(gw[:, :o]).reshape(kh, kw, c, o)
+
+
+@numba.njit(**_JIT)
+def _column_sums(g2, out):
+    """out = g2's column sums, the rows added in order."""
+    for j in range(out.shape[0]):
+        out[j] = 0
+    for r in range(g2.shape[0]):
+        row = g2[r]
+        for j in range(out.shape[0]):
+            out[j] += row[j]
+
+
+def _full_pads(x_shape, w_shape, dilations, pads, out_hw):
+    """The pads that turn backward_input into a forward on the padded gy (stride 1), or None
+    where that form does not apply (see backward_input)."""
+    n, h, wd, c = (int(s) for s in x_shape)
+    kh, kw = int(w_shape[0]), int(w_shape[1])
+    (pt, pb), (pl, pr) = pads
+    (dh, dw), (oh, ow) = dilations, out_hw
+    top, left = (kh - 1) * dh - pt, (kw - 1) * dw - pl
+    full = ((top, h + (kh - 1) * dh - oh - top), (left, wd + (kw - 1) * dw - ow - left))
+    if min(min(p) for p in full) < 0 or 4 * h * wd > 5 * oh * ow:
+        return None
+    return full
+
+
+def can_fuse_backward(x_shape, w_shape, strides, dilations, pads, out_hw, need_input):
+    """Whether backward_fused can take this convolution: output channels a multiple of 8 and,
+    when the input gradient is wanted, the stride-1 form of backward_input with input channels
+    a multiple of 8."""
+    if int(w_shape[3]) % 8:
+        return False
+    if not need_input:
+        return True
+    return tuple(strides) == (1, 1) and int(w_shape[2]) % 8 == 0 and \
+        _full_pads(x_shape, w_shape, dilations, pads, out_hw) is not None
+
+
+def backward_fused(xp, w, x_shape, strides, dilations, pads, gy_shape, fill, need_input,
+                   need_filter, need_bias):
+    """(gx, gw, gb) of conv(x, w) (+ bias), each None unless needed, image group by image group:
+    fill(lo, hi, out) writes the output gradient of images [lo, hi) into out [hi-lo, oh, ow, o]
+    (a producer fused in front: minigrad.jit puts the max-pool gradient there), and the thread
+    that wrote it then adds it into the bias sum, the filter gradient and the input gradient
+    while it is in its cache; it never exists whole. can_fuse_backward must hold.
+
+    The groups are backward_filter's (fixed by n): gw is backward_filter's bits, gx
+    backward_input's. gb sums each group's rows in order, then the groups in order: another
+    order than BiasAdd's BLAS product (float64 agrees to ~1e-15 of the sum's scale)."""
+    n, oh, ow, o = (int(s) for s in gy_shape)
+    kh, kw, c, _ = w.shape
+    dtype = xp.dtype
+    groups = _groups(n)
+    geom = _geom(w.shape, strides, dilations, oh, ow)
+    k = kh * kw * c
+    partial = np.empty((len(groups), k, o), dtype) if need_filter else None
+    sums = np.empty((len(groups), o), dtype) if need_bias else None
+    kernel_f = _backward_filter16 if o % 16 == 0 else _backward_filter
+    gx = None
+    if need_input:
+        h, wd = int(x_shape[1]), int(x_shape[2])
+        full = _full_pads(x_shape, w.shape, dilations, pads, (oh, ow))
+        flipped = _panels(np.ascontiguousarray(np.asarray(w)[::-1, ::-1].transpose(0, 1, 3, 2)))
+        geom_i = _geom((kh, kw, o, c), (1, 1), dilations, h, wd)
+        kernel_i = _forward16 if c % 16 == 0 else _forward
+        gyp = _buffer("gyp", padded_size(gy_shape, full), dtype).reshape(
+            _padded_shape(gy_shape, full))
+        gx = np.empty((n, h, wd, c), dtype)
+        gx2, no_bias = gx.reshape(-1, c), np.zeros(c, dtype)
+
+    def work(g):
+        lo, hi = groups[g]
+        m = hi - lo
+        gyc = _buffer("gyc", m * oh * ow * o, dtype).reshape(m, oh, ow, o)
+        fill(lo, hi, gyc)
+        if need_bias:
+            _call(_column_sums, gyc.reshape(-1, o), sums[g])
+        if need_filter:
+            _call(kernel_f, xp[lo:hi], gyc.reshape(-1, o), partial[g], geom, 0, m)
+        if need_input:
+            _call(_pad, gyc, int(full[0][0]), int(full[1][0]), gyp[lo:hi], 0, m)
+            _call(kernel_i, gyp[lo:hi], flipped, gx2[lo * h * wd:hi * h * wd], geom_i, 0, m,
+                  no_bias, False, False)
+    run(work, len(groups))
+    gw = gb = None
+    if need_filter:
+        gw = partial[0]
+        for g in range(1, len(groups)):
+            gw += partial[g]
+        gw = gw.reshape(kh, kw, c, o)
+    if need_bias:
+        gb = sums[0].copy()
+        for g in range(1, len(groups)):
+            gb += sums[g]
+    return gx, gw, gb
 
 
 def backward_input(gy, w, x_shape, strides, dilations, pads):

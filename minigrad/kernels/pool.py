@@ -243,6 +243,23 @@ def max_pool_images(x_shape, dtype, ksize=(2, 2), strides=(2, 2), pads=((0, 0), 
     return y, argmax, images
 
 
+def max_pool_backward_images(gy, argmax, x_shape, relu_of, window):
+    """images(lo, hi, out): max_pool_backward(gy, argmax, x_shape, relu_of, window) of the
+    images [lo, hi), written into out [hi-lo, h, w, c] (a consumer fused behind it takes the
+    gradient a group of images at a time); the same bits."""
+    gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax)
+    relu = relu_of is not None
+    y = np.ascontiguousarray(relu_of) if relu else gy
+    tiled = window is not None and windows_tile(x_shape, *window)
+
+    def images(lo, hi, out):
+        if tiled:
+            _max_pool_bwd_tiled(gy[lo:hi], argmax[lo:hi], out, y[lo:hi], relu, *window[0])
+        else:
+            _max_pool_bwd(gy[lo:hi], argmax[lo:hi], out, y[lo:hi], relu)
+    return images
+
+
 def max_pool_backward(gy, argmax, x_shape, relu_of=None, window=None):
     """gx[b, argmax, c] += gy: each window's whole gradient goes to its one winner.
 
