@@ -287,7 +287,7 @@ def _interleave(workers, results, steps, opts, log):
     for r in range(opts.repeat):
         for mode, w in list(workers.items()):
             try:
-                msg = w.ask(op="time", steps=steps[mode])
+                msg = w.ask(op="time", steps=steps[mode], settle_s=opts.settle_s)
             except WorkerError as e:
                 _drop(workers, results, mode, e, log)
                 continue

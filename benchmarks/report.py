@@ -441,6 +441,16 @@ def _status(t):
     return status + (", flagged" if t.get("flagged") else "")
 
 
+def _settle_note(s):
+    """The untimed start of each repetition, when the run had one."""
+    pause, settle = s.get("pause_s"), s.get("settle_s")
+    if not settle:
+        return ""
+    return (f" (after a {pause * 1e3:.0f} ms idle gap between workers, each repetition first "
+            f"runs {settle * 1e3:.0f} ms of untimed steps: these virtual CPUs wake slowly from "
+            f"an idle gap, for every engine alike)")
+
+
 def targets_table(result):
     lines = ["| | target | subject | status | numbers |", "|---|---|---|---|---|"]
     for t in result.get("targets") or targets(result):
@@ -660,7 +670,8 @@ def markdown(result, chart_path):
         f"TensorFlow's intra- and inter-op pools; torch.set_num_threads; JAX keeps XLA's own "
         f"CPU pool), {s['dtype']}. Each mode runs in its own "
         f"worker process; after a warm-up the modes are timed in turn, A B C A B C ..., "
-        f"{s['repeat']} repetitions of about {s['rep_s'] * 1e3:.0f} ms each; the tables give "
+        f"{s['repeat']} repetitions of about {s['rep_s'] * 1e3:.0f} ms each"
+        f"{_settle_note(s)}; the tables give "
         f"the median (min–max) of the per-repetition ms per training step "
         f"(forward, backward, update).", "",
         "## Targets (issue 14, \"Done means\"), judged from the numbers below", "",

@@ -98,7 +98,10 @@ class ModelWorker:
             n += 1
         return n, time.perf_counter() - t0
 
-    def time(self, steps):
+    def time(self, steps, settle_s=0.0):
+        """ms per step over `steps` steps, after `settle_s` seconds of untimed ones."""
+        if settle_s:
+            self._run_for(settle_s, 1)
         t0 = time.perf_counter()
         for _ in range(steps):
             loss = self.step()
@@ -115,7 +118,7 @@ def run_model(chan, spec):
         if op == "warmup":
             chan.send(**w.warmup(cmd["seconds"], cmd["min_steps"]))
         elif op == "time":
-            chan.send(**w.time(cmd["steps"]))
+            chan.send(**w.time(cmd["steps"], cmd.get("settle_s", 0.0)))
         elif op == "rss":
             chan.send(peak_rss_mb=peak_rss_mb())
         elif op == "quit":
