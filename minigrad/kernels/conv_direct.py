@@ -13,9 +13,16 @@ on the other:
     backward_input   at stride 1 the forward on the zero-padded gy with the filter flipped;
                      otherwise 8 output pixels x 8 input channels, reduced over the output
                      channels of one tap (i, j), then added into the padded input gradient
+Where the output channels are a multiple of 16, the forward and backward_filter take a tile of
+4 pixels (or filter rows) x 16 channels instead (_forward16, _backward_filter16): each value
+loaded then serves 16 lanes, and the sums stay the same, in the same order.
 Lanes run over output channels (forward, backward_filter) or input channels (backward_input);
 when that count is not a multiple of 8 the kernels run on a copy padded with zero channels
-and the wrapper slices the result. The input (and the input gradient) live in a padded copy,
+and the wrapper slices the result.
+Fused work (minigrad.jit.fusion): the forward adds a bias and applies a ReLU to each image's
+sums while they are in cache, and hands each chunk of images to a `then` callback (max
+pooling); backward_fused takes the output gradient a group of images at a time from a producer
+and makes the bias, filter and input gradients of that group before the next. The input (and the input gradient) live in a padded copy,
 so that every tap of every pixel is in bounds and the inner loops have no branches.
 
 How the tile is vectorized: the accumulators are 8-tuples (SSA values, so registers), and
