@@ -253,6 +253,9 @@ def _fuse_layer_grad(nodes, roots, uses, fused):
                 continue
             s_node = vu[0]
         gb_out = s_node.attrs["outs"][0] if s_node is not None else None
+        if gb_out is not None and any(u.pos < c.pos for u in uses.get(gb_out.id, [])
+                                      if u is not None):
+            continue                # the bias gradient is read before the conv's gradient
         _layer_grad(c, q, gb_out)
         c.args = tuple(q.args)
         if gb_out is not None:
