@@ -40,9 +40,9 @@ class _Idx(tuple):
     shape = ()
 
 
-def analyse(nodes, roots):
-    """Liveness, uses, exports and which elementwise values are stored. Returns the live nodes
-    in order."""
+def live_ids(nodes, roots):
+    """The ids of the values a step needs: what its effects, preludes, Python steps and
+    results read, transitively."""
     live = set()
     stack = [n for n in nodes if n.kind in ("effect", "prelude", "py")] + list(roots)
     while stack:
@@ -53,6 +53,13 @@ def analyse(nodes, roots):
         stack.extend(v.args)
         if v.kind == "prelude":
             stack.extend(v.attrs["outs"])
+    return live
+
+
+def analyse(nodes, roots):
+    """Liveness, uses, exports and which elementwise values are stored. Returns the live nodes
+    in order."""
+    live = live_ids(nodes, roots)
     order = [n for n in nodes if n.id in live]
     for v in order:
         v.uses = []

@@ -28,6 +28,7 @@ gradient is one BLAS product: float64 agrees to ~1e-15 of the sum's scale. A pat
 only when the values it removes have no other use: not another op, not a gradient formula,
 not a result of the step.
 """
+from minigrad.jit.codegen import live_ids
 from minigrad.kernels.pool import windows_overlap
 from minigrad.ops import conv as conv_ops
 
@@ -35,15 +36,7 @@ from minigrad.ops import conv as conv_ops
 def _uses(nodes, roots):
     """value id -> the live nodes using it (None: a result of the step). Nodes an earlier
     fusion left without a use are not live (code generation drops them too)."""
-    live, stack = set(), [n for n in nodes if n.kind in ("effect", "prelude", "py")] + \
-        list(roots)
-    while stack:
-        v = stack.pop()
-        if v.id not in live:
-            live.add(v.id)
-            stack.extend(v.args)
-            if v.kind == "prelude":
-                stack.extend(v.attrs["outs"])
+    live = live_ids(nodes, roots)
     uses = {}
     for n in nodes:
         if n.id not in live:
@@ -158,10 +151,10 @@ def _conv_pool(node, pool_node):
     from minigrad.kernels.conv import conv2d_forward
     from minigrad.kernels.pool import max_pool_images
     op, pool = node.attrs["op"], pool_node.attrs["op"]
-    x_shape, dtype = tuple(node.attrs["outs"][0].shape), node.attrs["outs"][0].dtype
+    y_shape, dtype = tuple(node.attrs["outs"][0].shape), node.attrs["outs"][0].dtype
 
     def run(x, w, bias):
-        pooled, argmax, images = max_pool_images(x_shape, dtype, pool.ksize, pool.strides,
+        pooled, argmax, images = max_pool_images(y_shape, dtype, pool.ksize, pool.strides,
                                                  pool.pads)
         y, op.patches = conv2d_forward(x, w, op.strides, op.dilations, op.pads,
                                        reuse=op.patches, bias=bias, relu=True, then=images)

@@ -202,25 +202,38 @@ def _relu(v, z):
     return z if v <= z else v        # np.maximum(v, 0): NaN stays, -0. gives 0.
 
 
+@numba.njit(inline="always", **_JIT)
+def _fma4x16(a, x0, x1, x2, x3, v, u):
+    """The 4 x 16 tile's update: accumulators a[2q], a[2q+1] += value q times lanes v, u (the
+    16 channels), for the 4 values x0..x3 (4 pixels, or 4 filter rows)."""
+    return (_fma8(a[0], x0, v), _fma8(a[1], x0, u), _fma8(a[2], x1, v), _fma8(a[3], x1, u),
+            _fma8(a[4], x2, v), _fma8(a[5], x2, u), _fma8(a[6], x3, v), _fma8(a[7], x3, u))
+
+
+@numba.njit(inline="always", **_JIT)
+def _forward_setup(xp, w2, y2, geom):
+    """What both forward tiles start from: the taps' offsets, the sizes and strides of the
+    walk over pixels, the flat views and the tile's scratch (its pixels' offsets and numbers)."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    return (off, off.shape[0], oh * ow, ow, hp * wp * c, sh * wp * c, sw * c, xp.reshape(-1),
+            w2.reshape(-1), y2.reshape(-1), np.empty(8, np.int64), np.empty(8, np.int64))
+
+
 @numba.njit(**_JIT)
 def _forward(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
     """y2[(b, oy, ox), o] = sum_k xp[window(b, oy, ox) + off[k]] * w[k, o] for the images
     [b_lo, b_hi); w2 [o8 / 8, kh*kw*c, 8] holds w in panels of 8 output channels (each tile
     then reads one contiguous panel), y2 [n*oh*ow, o8], o8 a multiple of 8. has_bias: bias
     [o8] is added to each sum; relu: the result goes through max(., 0) (_epilogue)."""
-    kh, kw, sh, sw, dh, dw, oh, ow = geom
-    n, hp, wp, c = xp.shape
+    off, nk, npix, ow, img, row, col, xf, wf, yf, bases, qs = _forward_setup(xp, w2, y2, geom)
     o8 = w2.shape[0] * 8
-    off = _tap_offsets(kh, kw, c, dh, dw, wp)
-    nk, npix = off.shape[0], oh * ow
-    xf, wf, yf = xp.reshape(-1), w2.reshape(-1), y2.reshape(-1)
-    bases, qs = np.empty(8, np.int64), np.empty(8, np.int64)
     zero = _zero8(yf)
     for b in range(b_lo, b_hi):
         oy = ox = 0
         for q_lo in range(0, npix, 8):
-            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * hp * wp * c,
-                                 sh * wp * c, sw * c)
+            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * img, row, col)
             p0, p1, p2, p3 = bases[0], bases[1], bases[2], bases[3]
             p4, p5, p6, p7 = bases[4], bases[5], bases[6], bases[7]
             m = npix - q_lo
@@ -271,39 +284,25 @@ def _forward16(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
     value loaded serves 16 channels, each filter panel 4 pixels, where the 8 x 8 tile loads
     once per multiply-add (float32 conv2 of mnist_cnn: 1.19 against 1.43 ms). Every sum is
     taken in the same order as _forward's: the same bits."""
-    kh, kw, sh, sw, dh, dw, oh, ow = geom
-    n, hp, wp, c = xp.shape
+    off, nk, npix, ow, img, row, col, xf, wf, yf, bases, qs = _forward_setup(xp, w2, y2, geom)
     o8 = w2.shape[0] * 8
-    off = _tap_offsets(kh, kw, c, dh, dw, wp)
-    nk, npix = off.shape[0], oh * ow
-    xf, wf, yf = xp.reshape(-1), w2.reshape(-1), y2.reshape(-1)
-    bases, qs = np.empty(8, np.int64), np.empty(8, np.int64)
     zero = _zero8(yf)
     for b in range(b_lo, b_hi):
         oy = ox = 0
         for q_lo in range(0, npix, 8):
-            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * hp * wp * c,
-                                 sh * wp * c, sw * c)
+            oy, ox = _tile_bases(bases, qs, q_lo, npix, oy, ox, ow, b * img, row, col)
             for half in range(0, min(8, npix - q_lo), 4):
                 p0, p1, p2, p3 = bases[half], bases[half + 1], bases[half + 2], bases[half + 3]
                 m = npix - q_lo - half
                 d = (b * npix + q_lo + half) * o8
                 for ob in range(0, o8, 16):
-                    a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                    a = (zero, zero, zero, zero, zero, zero, zero, zero)
                     wb, wb2 = ob * nk, (ob + 8) * nk
                     for k in range(nk):
-                        wv, wu = _ld8(wf, wb + k * 8), _ld8(wf, wb2 + k * 8)
                         o = off[k]
-                        x0, x1 = xf[_U(p0 + o)], xf[_U(p1 + o)]
-                        x2, x3 = xf[_U(p2 + o)], xf[_U(p3 + o)]
-                        a0 = _fma8(a0, x0, wv)
-                        a1 = _fma8(a1, x0, wu)
-                        a2 = _fma8(a2, x1, wv)
-                        a3 = _fma8(a3, x1, wu)
-                        a4 = _fma8(a4, x2, wv)
-                        a5 = _fma8(a5, x2, wu)
-                        a6 = _fma8(a6, x3, wv)
-                        a7 = _fma8(a7, x3, wu)
+                        a = _fma4x16(a, xf[_U(p0 + o)], xf[_U(p1 + o)], xf[_U(p2 + o)],
+                                     xf[_U(p3 + o)], _ld8(wf, wb + k * 8), _ld8(wf, wb2 + k * 8))
+                    a0, a1, a2, a3, a4, a5, a6, a7 = a
                     _st8(yf, d + ob, a0)
                     _st8(yf, d + ob + 8, a1)
                     if m > 1:
@@ -319,20 +318,26 @@ def _forward16(xp, w2, y2, geom, b_lo, b_hi, bias, has_bias, relu):
             _image_epilogue(yf, b, npix, o8, bias, has_bias, relu)
 
 
+@numba.njit(inline="always", **_JIT)
+def _filter_setup(xp, gy2, gw2, geom):
+    """What both backward_filter tiles start from (gw2 zeroed): the output's size, the taps'
+    offsets, the strides of the walk over pixels and the flat views."""
+    kh, kw, sh, sw, dh, dw, oh, ow = geom
+    n, hp, wp, c = xp.shape
+    off = _tap_offsets(kh, kw, c, dh, dw, wp)
+    wf = gw2.reshape(-1)
+    wf[:] = 0
+    return (oh, ow, gw2.shape[1], off, off.shape[0], hp * wp * c, sh * wp * c, sw * c,
+            xp.reshape(-1), gy2.reshape(-1), wf)
+
+
 @numba.njit(**_JIT)
 def _backward_filter(xp, gy2, gw2, geom, b_lo, b_hi):
     """gw2[k, o] = sum over the images [b_lo, b_hi) of xp[window(b, oy, ox) + off[k]] *
     gy2[(b, oy, ox), o]: per image a sequential sum over its pixels in registers, the images
     then added in order. gy2 [n*oh*ow, o8], gw2 [kh*kw*c, o8] (overwritten)."""
-    kh, kw, sh, sw, dh, dw, oh, ow = geom
-    n, hp, wp, c = xp.shape
-    o8 = gw2.shape[1]
-    off = _tap_offsets(kh, kw, c, dh, dw, wp)
-    nk = off.shape[0]
-    xf, gf, wf = xp.reshape(-1), gy2.reshape(-1), gw2.reshape(-1)
-    wf[:] = 0
+    oh, ow, o8, off, nk, img, row, col, xf, gf, wf = _filter_setup(xp, gy2, gw2, geom)
     zero = _zero8(wf)
-    img, row, col = hp * wp * c, sh * wp * c, sw * c
     for b in range(b_lo, b_hi):
         for k_lo in range(0, nk, 8):
             last = nk - 1
@@ -380,15 +385,8 @@ def _backward_filter16(xp, gy2, gw2, geom, b_lo, b_hi):
     """_backward_filter with a tile of 4 filter rows x 16 output channels (o8 a multiple of
     16): fewer loads per multiply-add (mnist_cnn's conv2: 1.62 against 1.81 ms); the same
     sums in the same order, so the same bits."""
-    kh, kw, sh, sw, dh, dw, oh, ow = geom
-    n, hp, wp, c = xp.shape
-    o8 = gw2.shape[1]
-    off = _tap_offsets(kh, kw, c, dh, dw, wp)
-    nk = off.shape[0]
-    xf, gf, wf = xp.reshape(-1), gy2.reshape(-1), gw2.reshape(-1)
-    wf[:] = 0
+    oh, ow, o8, off, nk, img, row, col, xf, gf, wf = _filter_setup(xp, gy2, gw2, geom)
     zero = _zero8(wf)
-    img, row, col = hp * wp * c, sh * wp * c, sw * c
     last = nk - 1
     for b in range(b_lo, b_hi):
         for k_lo in range(0, nk, 4):
@@ -396,23 +394,16 @@ def _backward_filter16(xp, gy2, gw2, geom, b_lo, b_hi):
             r2, r3 = off[min(k_lo + 2, last)], off[min(k_lo + 3, last)]
             m = nk - k_lo
             for ob in range(0, o8, 16):
-                a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = zero
+                a = (zero, zero, zero, zero, zero, zero, zero, zero)
                 for oy in range(oh):
                     s = b * img + oy * row
                     g = ((b * oh + oy) * ow) * o8 + ob
                     for ox in range(ow):
-                        gv, gu = _ld8(gf, g + ox * o8), _ld8(gf, g + ox * o8 + 8)
                         p = s + ox * col
-                        x0, x1 = xf[_U(p + r0)], xf[_U(p + r1)]
-                        x2, x3 = xf[_U(p + r2)], xf[_U(p + r3)]
-                        a0 = _fma8(a0, x0, gv)
-                        a1 = _fma8(a1, x0, gu)
-                        a2 = _fma8(a2, x1, gv)
-                        a3 = _fma8(a3, x1, gu)
-                        a4 = _fma8(a4, x2, gv)
-                        a5 = _fma8(a5, x2, gu)
-                        a6 = _fma8(a6, x3, gv)
-                        a7 = _fma8(a7, x3, gu)
+                        a = _fma4x16(a, xf[_U(p + r0)], xf[_U(p + r1)], xf[_U(p + r2)],
+                                     xf[_U(p + r3)], _ld8(gf, g + ox * o8),
+                                     _ld8(gf, g + ox * o8 + 8))
+                a0, a1, a2, a3, a4, a5, a6, a7 = a
                 d = k_lo * o8 + ob
                 _add8(wf, d, a0)
                 _add8(wf, d + 8, a1)

@@ -272,18 +272,9 @@ def max_pool_backward(gy, argmax, x_shape, relu_of=None, window=None):
     Relu's gx * (x > 0) bit for bit there: a winner x is its window's y, the product is taken
     on the cell's (0 + gy) as Relu takes it, and every other cell is 0 either way."""
     gx = np.empty(tuple(int(s) for s in x_shape), gy.dtype)
-    gy, argmax = np.ascontiguousarray(gy), np.ascontiguousarray(argmax)
-    relu = relu_of is not None
-    y = np.ascontiguousarray(relu_of) if relu else gy
+    images = max_pool_backward_images(gy, argmax, gx.shape, relu_of, window)
     parts = chunks(gx.shape[0], gx.size, _CHUNK_CELLS)
-    if window is not None and windows_tile(gx.shape, *window):
-        kh, kw = window[0]
-        run(lambda i: _max_pool_bwd_tiled(gy[slice(*parts[i])], argmax[slice(*parts[i])],
-                                          gx[slice(*parts[i])], y[slice(*parts[i])], relu,
-                                          kh, kw), len(parts))
-        return gx
-    run(lambda i: _max_pool_bwd(gy[slice(*parts[i])], argmax[slice(*parts[i])],
-                                gx[slice(*parts[i])], y[slice(*parts[i])], relu), len(parts))
+    run(lambda i: images(*parts[i], gx[slice(*parts[i])]), len(parts))
     return gx
 
 
